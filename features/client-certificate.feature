@@ -1,0 +1,40 @@
+@client-certificate
+Feature: The server demands a client certificate from a CA it trusts
+  A server that asks for a client certificate but does not insist on one, or
+  that does not check who issued it, authenticates nobody. Each refusal is
+  judged against the valid control credential, probed on the same path in
+  the same run.
+
+  Scenario Outline: <protocol> accepts <case> (<rule>)
+    Given the <protocol> target
+    When a client presents the credential "<case>"
+    Then the target accepts the connection, as "<rule>" requires
+
+    @grpc
+    Examples: gRPC
+      | protocol | case       | rule           |
+      | gRPC     | x509/valid | RFC 8446 4.4.2 |
+
+    @http2
+    Examples: HTTP/2
+      | protocol | case       | rule           |
+      | HTTP/2   | x509/valid | RFC 8446 4.4.2 |
+
+  Scenario Outline: <protocol> refuses <case> (<rule>)
+    Given the <protocol> target accepted the valid control credential
+    When a client presents the credential "<case>"
+    Then the target refuses the connection, as "<rule>" requires
+
+    @grpc
+    Examples: gRPC
+      | protocol | case                    | rule             |
+      | gRPC     | tls/no-client-cert      | RFC 8446 4.4.2.4 |
+      | gRPC     | x509/chain/untrusted-ca | RFC 5280 6.1     |
+      | gRPC     | x509/chain/self-signed  | RFC 5280 6.1     |
+
+    @http2
+    Examples: HTTP/2
+      | protocol | case                    | rule             |
+      | HTTP/2   | tls/no-client-cert      | RFC 8446 4.4.2.4 |
+      | HTTP/2   | x509/chain/untrusted-ca | RFC 5280 6.1     |
+      | HTTP/2   | x509/chain/self-signed  | RFC 5280 6.1     |

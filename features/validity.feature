@@ -1,0 +1,19 @@
+@validity
+Feature: The client certificate is within its validity period
+  RFC 5280 4.1.2.5 and 6.1.3: a certificate is valid only between notBefore
+  and notAfter, and path validation must check the current time against both.
+
+  Scenario Outline: <protocol> refuses <case> (<rule>)
+    Given the <protocol> target accepted the valid control credential
+    When a client presents the credential "<case>"
+    Then the target refuses the connection, as "<rule>" requires
+
+    @grpc
+    Examples: gRPC
+      | protocol | case                  | rule              |
+      | gRPC     | x509/validity/expired | RFC 5280 4.1.2.5 |
+
+    @http2
+    Examples: HTTP/2
+      | protocol | case                  | rule              |
+      | HTTP/2   | x509/validity/expired | RFC 5280 4.1.2.5 |

@@ -1,0 +1,2 @@
+export { probe, type ProbeRequest, type ClientCredential } from './probe.js';
+export * from './outcome.js';

@@ -1,0 +1,237 @@
+import http2 from 'node:http2';
+import tls from 'node:tls';
+import { isIP } from 'node:net';
+import type { Target } from '../target/target.js';
+import { classifyGrpcAnswer, classifyHttpAnswer, grpcStatusNames } from './application.js';
+import { classifySocketError } from './classify.js';
+import type { AppFacts, Outcome, TlsFacts } from './outcome.js';
+
+/** What a client presents: its certificate (plus any intermediates) and key. */
+export interface ClientCredential {
+  readonly certPem: string;
+  readonly chainPems: readonly string[];
+  readonly keyPem: string;
+}
+
+export interface ProbeRequest {
+  readonly target: Target;
+  /** undefined: the client presents no certificate at all. */
+  readonly credential: ClientCredential | undefined;
+  /** Restricts the versions the client offers, e.g. max TLSv1.2 for a downgrade case. */
+  readonly tlsVersions?: { min?: tls.SecureVersion; max?: tls.SecureVersion };
+  /** Trust for the server's certificate; undefined means Node's default roots. */
+  readonly serverCaPem?: string;
+  /** Hard ceiling for the whole probe: connect, handshake, request and answer. */
+  readonly timeoutMs: number;
+}
+
+/** Most a report needs of a response body; the rest is not read. */
+const bodyLimit = 64 * 1024;
+const excerptLength = 300;
+
+/**
+ * Connects over TLS, then goes all the way to an application answer, because
+ * a TLS 1.3 server judges the client certificate after the client's side of
+ * the handshake is done: the refusal (an alert, a bare close, or an HTTP 400)
+ * only shows on the first read. Resolves with an Outcome; never rejects for
+ * anything the target does, and always within `timeoutMs`.
+ */
+export function probe(request: ProbeRequest): Promise<Outcome> {
+  return new Promise((resolve) => new ProbeRun(request, resolve).start());
+}
+
+class ProbeRun {
+  readonly #started = performance.now();
+  readonly #tls: TlsFacts = { timings: { totalMs: 0 } };
+  #socket: tls.TLSSocket | undefined;
+  #session: http2.ClientHttp2Session | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #handshakeDone = false;
+  #settled = false;
+  readonly #app: AppFacts;
+  readonly #body: Buffer[] = [];
+  #bodyBytes = 0;
+
+  constructor(
+    private readonly request: ProbeRequest,
+    private readonly resolve: (outcome: Outcome) => void,
+  ) {
+    this.#app = { protocol: request.target.protocol };
+  }
+
+  start(): void {
+    const { target, credential, tlsVersions, serverCaPem, timeoutMs } = this.request;
+    this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
+    const socket = tls.connect({
+      host: target.host,
+      port: target.port,
+      // RFC 6066 forbids an IP address as SNI; Node then checks the host instead.
+      ...(isIP(target.servername) ? {} : { servername: target.servername }),
+      ALPNProtocols: target.protocol === 'tls' ? [] : ['h2'],
+      ...(credential ? { cert: [credential.certPem, ...credential.chainPems].join(''), key: credential.keyPem } : {}),
+      ...(serverCaPem ? { ca: serverCaPem } : {}),
+      rejectUnauthorized: true,
+      minVersion: tlsVersions?.min ?? 'TLSv1.2',
+      maxVersion: tlsVersions?.max ?? 'TLSv1.3',
+    });
+    this.#socket = socket;
+    socket.once('connect', () => (this.#tls.timings.tcpConnectMs = this.#elapsed()));
+    socket.once('secureConnect', () => this.#onSecureConnect(socket));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#finish(classifySocketError(error, this.#handshakeDone, this.#tls)));
+    socket.once('end', () => (this.#tls.closedBy ??= 'server'));
+    socket.once('close', () => this.#onClose());
+  }
+
+  #onSecureConnect(socket: tls.TLSSocket): void {
+    this.#handshakeDone = true;
+    const facts = this.#tls;
+    facts.timings.handshakeMs = this.#elapsed();
+    facts.version = socket.getProtocol() ?? undefined;
+    facts.cipher = socket.getCipher()?.name;
+    facts.alpn = socket.alpnProtocol ?? false;
+    const peer = socket.getPeerX509Certificate();
+    if (peer) {
+      facts.serverCertificate = { subject: peer.subject, issuer: peer.issuer, validTo: peer.validTo, fingerprint256: peer.fingerprint256 };
+    }
+    if (this.request.target.protocol === 'tls') {
+      this.#finish({ kind: 'accepted', tls: facts, app: this.#app, detail: 'TLS handshake completed' });
+      return;
+    }
+    if (socket.alpnProtocol !== 'h2') {
+      this.#finish({
+        kind: 'unreachable',
+        reason: 'no-alpn',
+        tls: facts,
+        detail: `the server did not agree to HTTP/2 (ALPN ${socket.alpnProtocol || 'none'}); gRPC and HTTP/2 targets must offer h2`,
+      });
+      return;
+    }
+    this.#sendHttp2Request(socket);
+  }
+
+  #sendHttp2Request(socket: tls.TLSSocket): void {
+    const { target } = this.request;
+    const authorityHost = isIP(target.servername) === 6 ? `[${target.servername}]` : target.servername;
+    const session = http2.connect(`https://${authorityHost}:${target.port}`, { createConnection: () => socket });
+    this.#session = session;
+    // Socket errors are already classified by the socket's own listener.
+    session.on('error', () => undefined);
+    session.once('goaway', (errorCode: number) => {
+      if (!this.#app.httpStatus) this.#tls.closedBy ??= 'server';
+      this.#app.bodyExcerpt ??= `GOAWAY error code ${errorCode}`;
+    });
+    const grpc = target.grpc;
+    const stream = grpc
+      ? session.request({
+          ':method': 'POST',
+          ':path': target.path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'user-agent': 'mtlspec',
+        })
+      : session.request({ ':method': 'GET', ':path': target.path, 'user-agent': 'mtlspec' });
+    stream.on('error', () => undefined);
+    stream.once('response', (headers) => {
+      this.#tls.timings.firstResponseMs = this.#elapsed();
+      this.#app.httpStatus = Number(headers[':status']);
+      this.#readGrpcStatus(headers);
+    });
+    stream.once('trailers', (trailers) => this.#readGrpcStatus(trailers));
+    stream.on('data', (chunk: Buffer) => {
+      if (this.#bodyBytes < bodyLimit) this.#body.push(chunk);
+      this.#bodyBytes += chunk.length;
+    });
+    stream.once('close', () => this.#onStreamClose());
+    if (grpc) {
+      const frame = Buffer.alloc(5 + grpc.request.length);
+      frame.writeUInt32BE(grpc.request.length, 1); // byte 0: not compressed
+      frame.set(grpc.request, 5);
+      stream.end(frame);
+    } else {
+      stream.end();
+    }
+  }
+
+  #readGrpcStatus(headers: http2.IncomingHttpHeaders): void {
+    const status = headers['grpc-status'];
+    if (typeof status !== 'string') return;
+    const code = Number(status);
+    this.#app.grpcStatus = code;
+    this.#app.grpcStatusName = grpcStatusNames[code] ?? `code ${code}`;
+    const message = headers['grpc-message'];
+    if (typeof message === 'string' && message) this.#app.grpcMessage = safeDecode(message);
+  }
+
+  #onStreamClose(): void {
+    if (this.#settled) return;
+    if (this.#app.httpStatus === undefined) {
+      // No answer at all: the server closed after the handshake. Give the
+      // socket a moment to surface an alert that may be in flight.
+      setImmediate(() => this.#finish(this.#closedWithoutAnswer()));
+      return;
+    }
+    const body = Buffer.concat(this.#body);
+    const grpc = this.request.target.grpc;
+    if (grpc && body.length >= 5) {
+      const length = body.readUInt32BE(1);
+      this.#app.bodyExcerpt = grpc.describeReply(body.subarray(5, 5 + length));
+    } else if (body.length > 0) {
+      this.#app.bodyExcerpt = body.subarray(0, excerptLength).toString('utf8');
+    }
+    this.#tls.closedBy ??= 'client';
+    this.#finish(grpc ? classifyGrpcAnswer(this.#app, this.#tls) : classifyHttpAnswer(this.#app, this.#tls));
+  }
+
+  #onClose(): void {
+    if (this.#settled) return;
+    this.#tls.closedBy ??= 'server';
+    this.#finish(this.#closedWithoutAnswer());
+  }
+
+  #closedWithoutAnswer(): Outcome {
+    this.#tls.closedBy ??= 'server';
+    return {
+      kind: 'rejected',
+      stage: this.#handshakeDone ? 'first-read' : 'handshake',
+      tls: this.#tls,
+      detail: this.#handshakeDone
+        ? 'the server closed the connection after the handshake without an alert and without an answer'
+        : 'the server closed the connection during the handshake without an alert',
+    };
+  }
+
+  #onTimeout(): void {
+    this.#tls.closedBy = 'timeout';
+    const ms = this.request.timeoutMs;
+    this.#finish({
+      kind: 'unreachable',
+      reason: 'timeout',
+      tls: this.#tls,
+      detail: this.#handshakeDone
+        ? `the TLS handshake completed but no answer came within ${ms} ms`
+        : `no TLS handshake within ${ms} ms${this.#tls.timings.tcpConnectMs === undefined ? ' (no TCP connection either)' : ''}`,
+    });
+  }
+
+  #finish(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#tls.timings.totalMs = this.#elapsed();
+    this.#session?.destroy();
+    this.#socket?.destroy();
+    this.resolve(outcome);
+  }
+
+  #elapsed(): number {
+    return Math.round((performance.now() - this.#started) * 10) / 10;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,83 @@
+import { grpcCodecFor, type GrpcCodec } from './grpc-codec.js';
+
+/**
+ * Where the probe connects and what it asks for. Parsed once from the URL the
+ * user names (or the reference server's URL) and never changed afterwards.
+ */
+export type Protocol = 'grpc' | 'http2' | 'tls';
+
+export interface Target {
+  readonly url: string;
+  readonly protocol: Protocol;
+  readonly host: string;
+  readonly port: number;
+  /** SNI and the name the server certificate must match. */
+  readonly servername: string;
+  /** HTTP path, or the gRPC method as "/pkg.Service/Method"; "" for raw TLS. */
+  readonly path: string;
+  /** How to encode the gRPC request and read its reply (gRPC targets only). */
+  readonly grpc?: GrpcCodec;
+}
+
+export const defaultGrpcMethod = '/grpc.health.v1.Health/Check';
+
+export class TargetUrlError extends Error {}
+
+const schemes: Record<string, Protocol> = { 'grpcs:': 'grpc', 'https:': 'http2', 'tls:': 'tls' };
+
+export function parseTargetUrl(raw: string, servername?: string): Target {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TargetUrlError(`"${raw}" is not a URL; expected grpcs://host:port[/pkg.Service/Method], https://host:port/path or tls://host:port`);
+  }
+  const protocol = schemes[url.protocol];
+  if (!protocol) {
+    throw new TargetUrlError(`unsupported scheme "${url.protocol}" in ${raw}; use grpcs:, https: or tls: (mTLS needs TLS, so http: and grpc: are not targets)`);
+  }
+  if (!url.port) {
+    throw new TargetUrlError(`${raw} names no port; give one explicitly, e.g. ${url.protocol}//${url.hostname || 'localhost'}:8443`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new TargetUrlError(`${raw}: user info, query and fragment are not supported in a target URL`);
+  }
+  // URL keeps the brackets of an IPv6 literal; sockets want them stripped.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const path = targetPath(protocol, url.pathname);
+  return {
+    url: raw,
+    protocol,
+    host,
+    port: Number(url.port),
+    servername: servername ?? host,
+    path,
+    ...(protocol === 'grpc' ? { grpc: grpcCodecFor(path) } : {}),
+  };
+}
+
+function targetPath(protocol: Protocol, pathname: string): string {
+  switch (protocol) {
+    case 'http2':
+      return pathname || '/';
+    case 'grpc': {
+      if (pathname === '' || pathname === '/') return defaultGrpcMethod;
+      if (!/^\/[\w.]+\/\w+$/.test(pathname)) {
+        throw new TargetUrlError(`gRPC method "${pathname}" must look like /package.Service/Method`);
+      }
+      return pathname;
+    }
+    case 'tls':
+      if (pathname !== '' && pathname !== '/') throw new TargetUrlError(`a tls:// target takes no path (got "${pathname}")`);
+      return '';
+  }
+}
+
+/** How features and reports name each protocol. */
+export const protocolLabels: Record<Protocol, string> = { grpc: 'gRPC', http2: 'HTTP/2', tls: 'raw TLS' };
+
+export function protocolFromLabel(label: string): Protocol {
+  const found = (Object.keys(protocolLabels) as Protocol[]).find((p) => protocolLabels[p] === label);
+  if (!found) throw new Error(`unknown protocol "${label}"; expected one of ${Object.values(protocolLabels).join(', ')}`);
+  return found;
+}

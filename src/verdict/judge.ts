@@ -1,0 +1,62 @@
+import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
+
+export type VerdictStatus = 'passed' | 'failed' | 'inconclusive';
+
+export interface Verdict {
+  readonly status: VerdictStatus;
+  /** One sentence a reviewer can act on. */
+  readonly why: string;
+  readonly expected: string;
+  readonly observed: string;
+  /** The SHOULD tier: was the alert one of those the rules name? */
+  readonly alert?: { expected: readonly string[]; observed: string | undefined; matches: boolean };
+}
+
+export interface Expectation {
+  readonly expect: 'accepted' | 'rejected';
+  readonly expectedAlerts: readonly string[];
+}
+
+/**
+ * Expectation + outcome + control -> verdict. The control is the outcome of
+ * the valid credential on the same target and path in the same run. A refusal
+ * only proves something when the valid credential got through: a server that
+ * refuses everybody (down, misrouted, wrong CA configured) must never make a
+ * negative case pass. So: no accepted control, no pass.
+ */
+export function judge(expectation: Expectation, outcome: Outcome, control: Outcome | undefined): Verdict {
+  const observed = describeOutcome(outcome);
+  const expected = describeExpectation(expectation);
+  const verdict = (status: VerdictStatus, why: string): Verdict => ({ status, why, expected, observed, ...alertCheck(expectation, outcome) });
+
+  if (outcome.kind === 'unreachable') {
+    return verdict('inconclusive', `the probe could not get an answer, so nothing can be said: ${outcome.detail}`);
+  }
+  if (expectation.expect === 'accepted') {
+    return outcome.kind === 'accepted'
+      ? verdict('passed', 'the target accepted a credential it must accept')
+      : verdict('failed', `the target refused a credential it must accept (${observed})`);
+  }
+  if (!control) {
+    return verdict('inconclusive', 'no control probe was made in this run, so a refusal proves nothing');
+  }
+  if (control.kind !== 'accepted') {
+    return verdict('inconclusive', `the valid control credential was not accepted on the same path (${describeOutcome(control)}), so a refusal proves nothing`);
+  }
+  return outcome.kind === 'rejected'
+    ? verdict('passed', 'the target refused the credential and accepted the valid control')
+    : verdict('failed', `the target accepted a credential it must refuse (${outcome.detail})`);
+}
+
+function describeExpectation(expectation: Expectation): string {
+  if (expectation.expect === 'accepted') return 'accepted';
+  return expectation.expectedAlerts.length > 0 ? `rejected (${expectation.expectedAlerts.join(' or ')})` : 'rejected';
+}
+
+/** Alerts differ between implementations, so they are checked apart and never decide a MUST verdict. */
+function alertCheck(expectation: Expectation, outcome: Outcome): Pick<Verdict, 'alert'> {
+  if (expectation.expect !== 'rejected' || expectation.expectedAlerts.length === 0 || outcome.kind !== 'rejected') return {};
+  const observed = outcome.tls.alert ? formatAlert(outcome.tls.alert) : undefined;
+  const matches = outcome.tls.alert !== undefined && expectation.expectedAlerts.includes(outcome.tls.alert.name);
+  return { alert: { expected: expectation.expectedAlerts, observed, matches } };
+}

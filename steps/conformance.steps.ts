@@ -1,0 +1,55 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { assert } from 'chai';
+import { cases } from '../fixtures/cases.js';
+import { findCase } from '../src/catalogue/case.js';
+import { credentialText, recordFileName, scenarioRecord, verdictLine } from '../src/report/evidence.js';
+import type { Protocol } from '../src/target/target.js';
+import { judge } from '../src/verdict/judge.js';
+import { currentSession } from './hooks.js';
+import type { MtlsWorld } from './world.js';
+
+const validCase = findCase(cases, 'x509/valid');
+
+Given('the {protocol} target', function (this: MtlsWorld, protocol: Protocol) {
+  this.protocol = protocol;
+  currentSession().target(protocol);
+});
+
+Given('the {protocol} target accepted the valid control credential', async function (this: MtlsWorld, protocol: Protocol) {
+  this.protocol = protocol;
+  // Not asserted here: a refused control makes the verdict inconclusive, with the reason.
+  this.control = await currentSession().control(protocol, validCase);
+});
+
+When('a client presents the credential {string}', async function (this: MtlsWorld, caseId: string) {
+  if (!this.protocol) throw new Error('a "Given the ... target" step must come first');
+  this.conformanceCase = findCase(cases, caseId);
+  this.probe = await currentSession().probeCase(this.conformanceCase, this.protocol);
+  this.attach(credentialText(this.probe.credential?.certPem), { mediaType: 'text/plain', fileName: 'client-certificate.txt' });
+});
+
+Then('the target accepts the connection, as {string} requires', function (this: MtlsWorld, rule: string) {
+  return conclude(this, 'accepted', rule);
+});
+
+Then('the target refuses the connection, as {string} requires', function (this: MtlsWorld, rule: string) {
+  return conclude(this, 'rejected', rule);
+});
+
+/** Judges the scenario, attaches the evidence, and maps the verdict onto cucumber's statuses. */
+function conclude(world: MtlsWorld, expectedInFeature: 'accepted' | 'rejected', ruleInFeature: string): 'skipped' | undefined {
+  const { conformanceCase, probe, protocol } = world;
+  if (!conformanceCase || !probe || !protocol) throw new Error('a "When a client presents ..." step must come first');
+  // The feature file and the catalogue must tell the same story.
+  assert.equal(ruleInFeature, conformanceCase.rule, `the feature cites "${ruleInFeature}" but the catalogue says ${conformanceCase.id} checks "${conformanceCase.rule}"`);
+  assert.equal(expectedInFeature, conformanceCase.expect, `the feature expects ${expectedInFeature} but the catalogue says ${conformanceCase.id} must be ${conformanceCase.expect}`);
+
+  const verdict = judge(conformanceCase, probe.outcome, world.control?.outcome);
+  const record = scenarioRecord(conformanceCase, protocol, probe, world.control, verdict);
+  world.attach(verdictLine(record), { mediaType: 'text/plain', fileName: 'verdict.txt' });
+  world.attach(JSON.stringify(record, null, 2), { mediaType: 'application/json', fileName: recordFileName });
+
+  if (verdict.status === 'failed') assert.fail(`${conformanceCase.id}: ${verdict.why}`);
+  // Cucumber has no "inconclusive"; skipped is the one status that is neither pass nor fail.
+  return verdict.status === 'inconclusive' ? 'skipped' : undefined;
+}

@@ -1,0 +1,23 @@
+import { AfterAll, BeforeAll, setDefaultTimeout } from '@cucumber/cucumber';
+import { RunSession } from '../src/run/session.js';
+import { readRunSettings } from '../src/run/settings.js';
+
+// Probes carry their own, shorter deadline; this only guards against a harness bug.
+setDefaultTimeout(60_000);
+
+let session: RunSession | undefined;
+
+/** The session of this worker; started once before the first scenario. */
+export function currentSession(): RunSession {
+  if (!session) throw new Error('the run session was not started (BeforeAll did not run)');
+  return session;
+}
+
+BeforeAll(async function (this: { parameters: unknown }) {
+  session = await RunSession.start(readRunSettings(this.parameters));
+});
+
+AfterAll(async function () {
+  await session?.close();
+  session = undefined;
+});
