@@ -6,7 +6,7 @@ Feature: The server demands a client certificate from a CA it trusts
   the same run.
 
   Scenario Outline: <protocol> accepts <case> (<rule>)
-    Given the <protocol> target
+    Given the valid control credential was probed on the <protocol> target
     When a client presents the credential "<case>"
     Then the target accepts the connection, as "<rule>" requires
 
@@ -21,7 +21,7 @@ Feature: The server demands a client certificate from a CA it trusts
       | HTTP/2   | x509/valid | RFC 8446 4.4.2 |
 
   Scenario Outline: <protocol> refuses <case> (<rule>)
-    Given the <protocol> target accepted the valid control credential
+    Given the valid control credential was probed on the <protocol> target
     When a client presents the credential "<case>"
     Then the target refuses the connection, as "<rule>" requires
 

@@ -5,7 +5,7 @@ Feature: The client certificate is meant for client authentication
   for a server is not a client credential.
 
   Scenario Outline: <protocol> refuses <case> (<rule>)
-    Given the <protocol> target accepted the valid control credential
+    Given the valid control credential was probed on the <protocol> target
     When a client presents the credential "<case>"
     Then the target refuses the connection, as "<rule>" requires
 

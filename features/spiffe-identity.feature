@@ -5,7 +5,7 @@ Feature: The server authorizes the client's SPIFFE ID
   that it may call: the server must also check the ID against its policy.
 
   Scenario Outline: <protocol> refuses <case> (<rule>)
-    Given the <protocol> target accepted the valid control credential
+    Given the valid control credential was probed on the <protocol> target
     When a client presents the credential "<case>"
     Then the target refuses the connection, as "<rule>" requires
 

@@ -4,7 +4,7 @@ Feature: The client certificate is within its validity period
   and notAfter, and path validation must check the current time against both.
 
   Scenario Outline: <protocol> refuses <case> (<rule>)
-    Given the <protocol> target accepted the valid control credential
+    Given the valid control credential was probed on the <protocol> target
     When a client presents the credential "<case>"
     Then the target refuses the connection, as "<rule>" requires
 

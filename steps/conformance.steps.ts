@@ -10,14 +10,10 @@ import type { MtlsWorld } from './world.js';
 
 const validCase = findCase(cases, 'x509/valid');
 
-Given('the {protocol} target', function (this: MtlsWorld, protocol: Protocol) {
-  this.protocol = protocol;
-  currentSession().target(protocol);
-});
-
-Given('the {protocol} target accepted the valid control credential', async function (this: MtlsWorld, protocol: Protocol) {
+Given('the valid control credential was probed on the {protocol} target', async function (this: MtlsWorld, protocol: Protocol) {
   this.protocol = protocol;
   // Not asserted here: a refused control makes the verdict inconclusive, with the reason.
+  // The session probes it once per run and path; every scenario shares that answer.
   this.control = await currentSession().control(protocol, validCase);
 });
 

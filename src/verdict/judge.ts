@@ -22,7 +22,9 @@ export interface Expectation {
  * the valid credential on the same target and path in the same run. A refusal
  * only proves something when the valid credential got through: a server that
  * refuses everybody (down, misrouted, wrong CA configured) must never make a
- * negative case pass. So: no accepted control, no pass.
+ * negative case pass. And when even the valid credential is refused, the
+ * harness was most likely given the wrong CA or identity, so positive cases
+ * are inconclusive too rather than failed. So: no accepted control, no verdict.
  */
 export function judge(expectation: Expectation, outcome: Outcome, control: Outcome | undefined): Verdict {
   const observed = describeOutcome(outcome);
@@ -32,20 +34,18 @@ export function judge(expectation: Expectation, outcome: Outcome, control: Outco
   if (outcome.kind === 'unreachable') {
     return verdict('inconclusive', `the probe could not get an answer, so nothing can be said: ${outcome.detail}`);
   }
-  if (expectation.expect === 'accepted') {
-    return outcome.kind === 'accepted'
-      ? verdict('passed', 'the target accepted a credential it must accept')
-      : verdict('failed', `the target refused a credential it must accept (${observed})`);
-  }
   if (!control) {
-    return verdict('inconclusive', 'no control probe was made in this run, so a refusal proves nothing');
+    return verdict('inconclusive', 'no control probe was made in this run, so the answer cannot be interpreted');
   }
   if (control.kind !== 'accepted') {
-    return verdict('inconclusive', `the valid control credential was not accepted on the same path (${describeOutcome(control)}), so a refusal proves nothing`);
+    return verdict('inconclusive', `the valid control credential was not accepted on the same path (${describeOutcome(control)}); check the CA, the SPIFFE ID and the URL given to mtlspec`);
   }
-  return outcome.kind === 'rejected'
-    ? verdict('passed', 'the target refused the credential and accepted the valid control')
-    : verdict('failed', `the target accepted a credential it must refuse (${outcome.detail})`);
+  if (outcome.kind === expectation.expect) {
+    return verdict('passed', expectation.expect === 'rejected' ? 'the target refused this connection and accepted the valid control' : 'the target accepted this connection, as it must');
+  }
+  return expectation.expect === 'rejected'
+    ? verdict('failed', `the target accepted a connection it must refuse (${outcome.detail})`)
+    : verdict('failed', `the target refused a connection it must accept, though it accepted the valid control (${observed})`);
 }
 
 function describeExpectation(expectation: Expectation): string {

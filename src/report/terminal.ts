@@ -1,0 +1,25 @@
+import path from 'node:path';
+import type { ResultStatus, ScenarioResult } from './results.js';
+
+/** What a person sees in the terminal: a line per scenario, then one summary line. */
+
+const marks: Record<ResultStatus, string> = { passed: 'PASS', failed: 'FAIL', inconclusive: 'INCONCLUSIVE', error: 'ERROR' };
+
+export function scenarioLine(result: ScenarioResult): string {
+  const label = result.record ? `${result.record.caseId} over ${result.record.protocol}` : result.name;
+  const why = result.status === 'passed' ? '' : `\n      ${result.why}`;
+  return `  ${marks[result.status].padEnd(12)} ${label} (${result.durationMs} ms)${why}`;
+}
+
+export function countByStatus(results: readonly ScenarioResult[]): Record<ResultStatus, number> {
+  const counts: Record<ResultStatus, number> = { passed: 0, failed: 0, inconclusive: 0, error: 0 };
+  for (const r of results) counts[r.status] += 1;
+  return counts;
+}
+
+export function summaryLine(results: readonly ScenarioResult[], wallMs: number, htmlReport: string): string {
+  const c = countByStatus(results);
+  const errors = c.error > 0 ? `, ${c.error} error` : '';
+  const report = path.relative(process.cwd(), htmlReport) || htmlReport;
+  return `mtlspec: ${results.length} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.inconclusive} inconclusive${errors} in ${(wallMs / 1000).toFixed(2)} s; report: ${report}`;
+}

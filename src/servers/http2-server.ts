@@ -1,0 +1,117 @@
+import type { X509Certificate } from 'node:crypto';
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { hostForUrl } from './address.js';
+import { authorizationPolicy, authorizeClient, type AuthorizationPolicy } from './client-identity.js';
+import { serverTlsSettings } from './tls-options.js';
+import type { ReferenceServerOptions, RunningServer } from './types.js';
+
+/** The reference HTTP/2 server: `GET /hello` behind mTLS plus a SPIFFE allow list. */
+
+/** How long close() waits for the listener to report closed before giving up on it. */
+const closeGraceMs = 500;
+
+export async function startHttp2Server(opts: ReferenceServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const policy = authorizationPolicy(opts);
+  const tls = serverTlsSettings(opts);
+
+  // http2 sets ALPN itself: with allowHTTP1 false it offers only "h2".
+  const server = http2.createSecureServer({ ...tls.context, ...tls.server, allowHTTP1: false });
+
+  // Track raw connections as well as sessions: a socket still in its TLS
+  // handshake has no session yet but would keep server.close() waiting.
+  const sockets = new Set<Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // A client vanishing mid-session is routine for a test target, not fatal.
+    session.on('error', () => undefined);
+  });
+  // Without ALPN h2 a client would otherwise hang until Node's 10 s timeout.
+  server.on('unknownProtocol', (socket) => socket.destroy());
+  server.on('stream', (stream, headers) => handleStream(stream, headers, policy));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error(`http2 server bound to an unexpected address: ${String(address)}`);
+  }
+
+  return {
+    protocol: 'http2',
+    host,
+    port: address.port,
+    url: `https://${hostForUrl(host)}:${address.port}/hello`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, closeGraceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+function handleStream(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  policy: AuthorizationPolicy,
+): void {
+  // A client resetting its stream must not surface as an unhandled error.
+  stream.on('error', () => undefined);
+
+  // Authorize before routing so an unauthorized caller learns nothing about
+  // which paths exist, matching gRPC where every method is guarded.
+  const socket = stream.session?.socket as TLSSocket | undefined;
+  const decision = authorizeClient(socket === undefined ? undefined : verifiedPeerCertificate(socket), policy);
+  if (!decision.allowed) {
+    respondJson(stream, 403, { error: decision.reason });
+    return;
+  }
+  if (headers[':path'] !== '/hello') {
+    respondJson(stream, 404, { error: `no such path: ${String(headers[':path'])}` });
+    return;
+  }
+  if (headers[':method'] !== 'GET') {
+    respondJson(stream, 405, { error: `method ${String(headers[':method'])} not allowed` }, { allow: 'GET' });
+    return;
+  }
+  respondJson(stream, 200, { message: 'hello', client: decision.client });
+}
+
+/**
+ * The peer's certificate only if TLS verified it. An unverified certificate
+ * (possible under the `accept-any-cert` flaw) is treated as absent, as grpc-js
+ * does for the gRPC server, so both servers decide identically.
+ */
+function verifiedPeerCertificate(socket: TLSSocket): X509Certificate | undefined {
+  return socket.authorized ? socket.getPeerX509Certificate() : undefined;
+}
+
+function respondJson(
+  stream: http2.ServerHttp2Stream,
+  statusCode: number,
+  body: unknown,
+  extraHeaders: http2.OutgoingHttpHeaders = {},
+): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.respond({ ':status': statusCode, 'content-type': 'application/json', ...extraHeaders });
+  stream.end(JSON.stringify(body));
+}

@@ -1,0 +1,17 @@
+import { startGrpcServer } from './grpc-server.js';
+import { startHttp2Server } from './http2-server.js';
+import type { ReferenceServerOptions, RunningServer } from './types.js';
+
+export { startGrpcServer } from './grpc-server.js';
+export { startHttp2Server } from './http2-server.js';
+export { allServerFlaws, type ReferenceServerOptions, type RunningServer, type ServerFlaw } from './types.js';
+
+/** Starts the built-in reference server for a protocol; both honour the same flaws. */
+export function startReferenceServer(protocol: RunningServer['protocol'], opts: ReferenceServerOptions): Promise<RunningServer> {
+  switch (protocol) {
+    case 'grpc':
+      return startGrpcServer(opts);
+    case 'http2':
+      return startHttp2Server(opts);
+  }
+}
