@@ -1,0 +1,24 @@
+# mtlspec: the two commands a newcomer needs are `make conformance` and `make test`.
+# Both build first; the build is a clean `tsc` (under a second), so stale
+# compiled files from deleted sources can never leak into a run.
+
+NODE ?= node
+
+.PHONY: build conformance test clean
+
+build:
+	rm -rf dist
+	npx tsc -p tsconfig.json
+
+## Run every scenario against the built-in gRPC and HTTP/2 reference servers.
+## Reports: reports/conformance.html, reports/junit.xml, reports/messages.ndjson.
+conformance: build
+	$(NODE) bin/mtlspec.js run --report-dir reports
+
+## The project's own tests: unit, end-to-end, and the harness against flawed servers.
+test: build
+	$(NODE) --test dist/test/*.test.js
+
+clean:
+	rm -rf dist
+	find reports -mindepth 1 ! -name .gitkeep -delete
