@@ -12,12 +12,17 @@ import { failingScenarios, runCli } from './support/cli.js';
 const reportRoot = mkdtempSync(path.join(tmpdir(), 'mtlspec-e2e-'));
 after(() => rmSync(reportRoot, { recursive: true, force: true }));
 
+/** The private directories runs keep their keys in; each run must remove its own. */
+const runPkiDirs = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('mtlspec-pki-'));
+
 const both = (ids: string[]): string[] => ids.flatMap((id) => [`${id}@grpc`, `${id}@http2`]).sort();
 
 describe('make conformance on the reference servers', () => {
   it('passes every scenario, exits 0 and writes the three reports', async () => {
     const reportDir = path.join(reportRoot, 'correct');
+    const pkiDirsBefore = runPkiDirs();
     const run = await runCli(['run', '--report-dir', reportDir]);
+    assert.deepEqual(runPkiDirs(), pkiDirsBefore, 'the run removes its private PKI directory');
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /mtlspec: 16 scenarios: 16 passed, 0 failed, 0 inconclusive in [\d.]+ s/);
     assert.deepEqual(failingScenarios(run.stdout), []);

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { defaultLogFormat, logLevels, type LogFormat, type LogLevel } from '../log.js';
 import { runSuite } from '../run/run-suite.js';
 import { defaultClientSpiffeId, defaultTimeoutMs, type RunSettings } from '../run/settings.js';
 import { scenarioLine, summaryLine } from '../report/terminal.js';
@@ -10,6 +11,8 @@ export interface RunArguments {
   timeout: number;
   tags: string | undefined;
   flaw: ServerFlaw[];
+  'log-level': LogLevel;
+  'log-format': LogFormat;
 }
 
 export function runOptions(yargs: Argv): Argv<RunArguments> {
@@ -23,6 +26,8 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
       default: [] as ServerFlaw[],
       describe: 'Switch on a deliberate flaw in the built-in servers, to watch the harness catch it',
     })
+    .option('log-level', { choices: logLevels, default: 'warn' as LogLevel, describe: 'Diagnostic logs on stderr (info: servers and targets; debug: every probe)' })
+    .option('log-format', { choices: ['pretty', 'json'] as const, default: defaultLogFormat(), describe: 'pretty for a terminal, json for CI and scripts' })
     .check((argv) => {
       if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new Error(`--timeout must be a positive number of milliseconds (got ${argv.timeout})`);
       return true;
@@ -39,6 +44,8 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     flaws: argv.flaw,
     clientSpiffeId: defaultClientSpiffeId,
     timeoutMs: argv.timeout,
+    logLevel: argv['log-level'],
+    logFormat: argv['log-format'],
   };
   const flaws = settings.flaws.length > 0 ? ` with flaws: ${settings.flaws.join(', ')}` : '';
   process.stdout.write(`mtlspec: built-in reference servers (gRPC, HTTP/2)${flaws}\n`);

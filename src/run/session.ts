@@ -1,5 +1,7 @@
 import type { ConformanceCase } from '../catalogue/case.js';
-import { createRunPki, type RunPki } from '../pki/index.js';
+import type { Logger } from 'pino';
+import { createLogger } from '../log.js';
+import { createRunPki, PrivateDir, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
 import type { Outcome } from '../probe/outcome.js';
 import { startReferenceServer, type RunningServer } from '../servers/index.js';
@@ -28,10 +30,20 @@ export class RunSession {
     readonly targets: ReadonlyMap<Protocol, Target>,
     readonly serverCaPem: string,
     private readonly servers: readonly RunningServer[],
+    /** The run's PEM files, for a person who wants to replay a probe with openssl or curl. */
+    private readonly pkiDir: PrivateDir,
+    private readonly log: Logger,
   ) {}
 
   static async start(settings: RunSettings): Promise<RunSession> {
+    const log = createLogger(settings.logLevel, settings.logFormat);
     const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId });
+    const pkiDir = new PrivateDir('mtlspec-pki-');
+    pkiDir.write('ca.pem', pki.trustedCa.certPem);
+    pkiDir.write('untrusted-ca.pem', pki.untrustedCa.certPem);
+    pkiDir.write('server.pem', pki.server.certPem);
+    pkiDir.write('server.key', pki.server.keyPem);
+    log.debug({ pkiDir: pkiDir.path }, 'run PKI written (removed at exit)');
     const servers: RunningServer[] = [];
     try {
       for (const protocol of settings.protocols) {
@@ -48,10 +60,12 @@ export class RunSession {
       }
     } catch (error) {
       await Promise.all(servers.map((s) => s.close()));
+      pkiDir.remove();
       throw error;
     }
+    for (const server of servers) log.info({ url: server.url, flaws: settings.flaws }, `reference ${server.protocol} server listening`);
     const targets = new Map(servers.map((s) => [s.protocol, parseTargetUrl(s.url)] as const));
-    return new RunSession(settings, pki, targets, pki.trustedCa.certPem, servers);
+    return new RunSession(settings, pki, targets, pki.trustedCa.certPem, servers, pkiDir, log);
   }
 
   target(protocol: Protocol): Target {
@@ -80,6 +94,7 @@ export class RunSession {
       timeoutMs: this.settings.timeoutMs,
       ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
     });
+    this.log.debug({ case: conformanceCase.id, protocol, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
     return { target, credential, outcome };
   }
 
@@ -97,17 +112,17 @@ export class RunSession {
 
   async #mint(conformanceCase: ConformanceCase): Promise<ClientCredential | undefined> {
     const spec = conformanceCase.credential;
-    switch (spec.kind) {
-      case 'none':
-        return undefined;
-      case 'valid':
-        return this.pki.issue(this.pki.validClientTemplate());
-      case 'defect':
-        return this.pki.issue(spec.apply(this.pki.validClientTemplate(), this.pki.context));
-    }
+    if (spec.kind === 'none') return undefined;
+    const valid = this.pki.validClientTemplate();
+    const issued = await this.pki.issue(spec.kind === 'valid' ? valid : spec.apply(valid, this.pki.context));
+    const fileStem = conformanceCase.id.replace(/[^\w.-]+/g, '_');
+    this.pkiDir.write(`${fileStem}.pem`, issued.certPem);
+    this.pkiDir.write(`${fileStem}.key`, issued.keyPem);
+    return issued;
   }
 
   async close(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.close()));
+    this.pkiDir.remove();
   }
 }

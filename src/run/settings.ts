@@ -1,3 +1,4 @@
+import { logLevels, type LogFormat, type LogLevel } from '../log.js';
 import type { ServerFlaw } from '../servers/types.js';
 import type { Protocol } from '../target/target.js';
 
@@ -16,6 +17,8 @@ export interface RunSettings {
   readonly clientSpiffeId: string;
   /** Ceiling for one probe, connect to answer. */
   readonly timeoutMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
 
 export const defaultClientSpiffeId = 'spiffe://example.org/client';
@@ -30,5 +33,7 @@ export function readRunSettings(parameters: unknown): RunSettings {
     flaws: Array.isArray(p.flaws) ? p.flaws : [],
     clientSpiffeId: typeof p.clientSpiffeId === 'string' ? p.clientSpiffeId : defaultClientSpiffeId,
     timeoutMs: typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : defaultTimeoutMs,
+    logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
+    logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',
   };
 }
