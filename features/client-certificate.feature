@@ -20,6 +20,11 @@ Feature: The server demands a client certificate from a CA it trusts
       | protocol | case       | rule           |
       | HTTP/2   | x509/valid | RFC 8446 4.4.2 |
 
+    @tls
+    Examples: raw TLS
+      | protocol | case       | rule           |
+      | raw TLS  | x509/valid | RFC 8446 4.4.2 |
+
   Scenario Outline: <protocol> refuses <case> (<rule>)
     Given the valid control credential was probed on the <protocol> target
     When a client presents the credential "<case>"
@@ -38,3 +43,10 @@ Feature: The server demands a client certificate from a CA it trusts
       | HTTP/2   | tls/no-client-cert      | RFC 8446 4.4.2.4 |
       | HTTP/2   | x509/chain/untrusted-ca | RFC 5280 6.1     |
       | HTTP/2   | x509/chain/self-signed  | RFC 5280 6.1     |
+
+    @tls
+    Examples: raw TLS
+      | protocol | case                    | rule             |
+      | raw TLS  | tls/no-client-cert      | RFC 8446 4.4.2.4 |
+      | raw TLS  | x509/chain/untrusted-ca | RFC 5280 6.1     |
+      | raw TLS  | x509/chain/self-signed  | RFC 5280 6.1     |

@@ -18,3 +18,8 @@ Feature: The client certificate is meant for client authentication
     Examples: HTTP/2
       | protocol | case                            | rule               |
       | HTTP/2   | x509/usage/eku-server-auth-only | RFC 5280 4.2.1.12 |
+
+    @tls
+    Examples: raw TLS
+      | protocol | case                            | rule               |
+      | raw TLS  | x509/usage/eku-server-auth-only | RFC 5280 4.2.1.12 |

@@ -18,3 +18,8 @@ Feature: Only TLS 1.3 is spoken
     Examples: HTTP/2
       | protocol | case              | rule           |
       | HTTP/2   | tls/version/tls12 | RFC 8446 4.2.1 |
+
+    @tls
+    Examples: raw TLS
+      | protocol | case              | rule           |
+      | raw TLS  | tls/version/tls12 | RFC 8446 4.2.1 |

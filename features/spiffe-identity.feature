@@ -18,3 +18,8 @@ Feature: The server authorizes the client's SPIFFE ID
     Examples: HTTP/2
       | protocol | case            | rule               |
       | HTTP/2   | spiffe/wrong-id | SPIFFE X509-SVID 2 |
+
+    @tls
+    Examples: raw TLS
+      | protocol | case            | rule               |
+      | raw TLS  | spiffe/wrong-id | SPIFFE X509-SVID 2 |

@@ -17,3 +17,8 @@ Feature: The client certificate is within its validity period
     Examples: HTTP/2
       | protocol | case                  | rule              |
       | HTTP/2   | x509/validity/expired | RFC 5280 4.1.2.5 |
+
+    @tls
+    Examples: raw TLS
+      | protocol | case                  | rule              |
+      | raw TLS  | x509/validity/expired | RFC 5280 4.1.2.5 |

@@ -4,7 +4,7 @@ import { cases } from '../fixtures/cases.js';
 import { findCase } from '../src/catalogue/case.js';
 import { credentialText, recordFileName, scenarioRecord, verdictLine } from '../src/report/evidence.js';
 import type { Protocol } from '../src/target/target.js';
-import { judge } from '../src/verdict/judge.js';
+import { judge, notProbed } from '../src/verdict/judge.js';
 import { currentSession } from './hooks.js';
 import type { MtlsWorld } from './world.js';
 
@@ -17,11 +17,20 @@ Given('the valid control credential was probed on the {protocol} target', async 
   this.control = await currentSession().control(protocol, validCase);
 });
 
-When('a client presents the credential {string}', async function (this: MtlsWorld, caseId: string) {
+When('a client presents the credential {string}', async function (this: MtlsWorld, caseId: string): Promise<'skipped' | undefined> {
   if (!this.protocol) throw new Error('a "Given the ... target" step must come first');
+  const session = currentSession();
   this.conformanceCase = findCase(cases, caseId);
-  this.probe = await currentSession().probeCase(this.conformanceCase, this.protocol);
+  const unavailable = session.unavailableReason(this.conformanceCase);
+  if (unavailable) {
+    const record = scenarioRecord(this.conformanceCase, this.protocol, session.target(this.protocol).url, notProbed(this.conformanceCase, unavailable), { control: this.control });
+    this.attach(verdictLine(record), { mediaType: 'text/plain', fileName: 'verdict.txt' });
+    this.attach(JSON.stringify(record, null, 2), { mediaType: 'application/json', fileName: recordFileName });
+    return 'skipped';
+  }
+  this.probe = await session.probeCase(this.conformanceCase, this.protocol);
   this.attach(credentialText(this.probe.credential?.certPem), { mediaType: 'text/plain', fileName: 'client-certificate.txt' });
+  return undefined;
 });
 
 Then('the target accepts the connection, as {string} requires', function (this: MtlsWorld, rule: string) {
@@ -41,7 +50,7 @@ function conclude(world: MtlsWorld, expectedInFeature: 'accepted' | 'rejected', 
   assert.equal(expectedInFeature, conformanceCase.expect, `the feature expects ${expectedInFeature} but the catalogue says ${conformanceCase.id} must be ${conformanceCase.expect}`);
 
   const verdict = judge(conformanceCase, probe.outcome, world.control?.outcome);
-  const record = scenarioRecord(conformanceCase, protocol, probe, world.control, verdict);
+  const record = scenarioRecord(conformanceCase, protocol, probe.target.url, verdict, { probe, control: world.control });
   world.attach(verdictLine(record), { mediaType: 'text/plain', fileName: 'verdict.txt' });
   world.attach(JSON.stringify(record, null, 2), { mediaType: 'application/json', fileName: recordFileName });
 

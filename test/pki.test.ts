@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { statSync, existsSync } from 'node:fs';
 import { cases } from '../fixtures/cases.js';
 import { findCase, type ConformanceCase } from '../src/catalogue/case.js';
-import { createRunPki, PrivateDir, type RunPki } from '../src/pki/index.js';
+import { createRunPki, loopbackHosts, PrivateDir, type RunPki } from '../src/pki/index.js';
 
 /** Mints a case's credential exactly as the run does, and parses it with Node's own X.509 parser. */
 async function mint(pki: RunPki, id: string): Promise<X509Certificate> {
@@ -20,7 +20,8 @@ describe('run PKI', () => {
   let valid: X509Certificate;
 
   before(async () => {
-    pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client' });
+    pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: 'generate', serverHosts: loopbackHosts });
+    assert.ok(pki.trustedCa && pki.server, 'a generated PKI has a CA and a server leaf');
     ca = new X509Certificate(pki.trustedCa.certPem);
     valid = new X509Certificate((await pki.issue(pki.validClientTemplate())).certPem);
   });
@@ -32,6 +33,7 @@ describe('run PKI', () => {
   });
 
   it('issues a server leaf for localhost and 127.0.0.1 with serverAuth, signed by the CA', () => {
+    assert.ok(pki.server);
     const server = new X509Certificate(pki.server.certPem);
     assert.ok(server.verify(ca.publicKey));
     assert.equal(server.checkHost('localhost'), 'localhost');

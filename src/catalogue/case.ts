@@ -20,7 +20,17 @@ export interface ConformanceCase {
   readonly credential: CredentialSpec;
   /** Restricts the TLS versions the client offers. */
   readonly tlsVersions?: { min?: SecureVersion; max?: SecureVersion };
+  /** What the run must know about the target for the case to mean anything. */
+  readonly requires?: readonly TargetKnowledge[];
 }
+
+/**
+ * Facts about a target's policy that the harness cannot discover: a case that
+ * depends on one is skipped, with the reason, unless the run declares it.
+ */
+export type TargetKnowledge =
+  /** The target authorizes clients by SPIFFE ID, and the run named the allowed ID (--spiffe-id). */
+  'spiffe-authorization';
 
 export type CredentialSpec =
   /** Present no certificate at all. */

@@ -1,50 +1,62 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { InputError } from '../run/inputs.js';
+import { defaultConfigNames, loadConfigFile } from './config-file.js';
 import { ExitCode } from './exit-codes.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
 
 /**
  * The command line. Every failure ends as one line on stderr and a distinct
- * exit code: usage errors 2, internal errors 4. Never a stack trace.
+ * exit code (see exit-codes.ts). Never a stack trace.
  */
 async function main(args: string[]): Promise<number> {
   let exitCode: number = ExitCode.passed;
   await yargs(args)
     .scriptName('mtlspec')
-    .usage('$0 <command> [options]\n\nConformance and negative tests for mTLS servers.')
-    .command<RunArguments>('run', 'Run the conformance scenarios', runOptions, async (argv) => {
+    .usage('$0 <command> [options]\n\nConformance and negative tests for mTLS servers: does yours refuse every client it must refuse?')
+    .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
+    .config(loadConfigFile(explicitConfigPath(args)))
+    .env('MTLSPEC')
+    .command<RunArguments>('run', 'Run the conformance scenarios against the built-in servers or --target', runOptions, async (argv) => {
       exitCode = await runCommand(argv);
     })
     .demandCommand(1, 'name a command: run')
     .strict()
     .help()
     .version()
+    .wrap(Math.min(120, process.stdout.columns || 120))
     .fail((message, error) => {
-      throw new UsageError(message || error?.message || 'invalid command line');
+      throw error instanceof InputError ? error : new InputError(message || error?.message || 'invalid command line');
     })
     .parseAsync();
   return exitCode;
 }
 
-class UsageError extends Error {}
+/** --config must be known before yargs parses, since the file feeds the parse. */
+function explicitConfigPath(args: readonly string[]): string | undefined {
+  const index = args.findIndex((arg) => arg === '--config' || arg.startsWith('--config='));
+  if (index < 0) return process.env['MTLSPEC_CONFIG'];
+  const arg = args[index] ?? '';
+  return arg.includes('=') ? arg.slice('--config='.length) : args[index + 1];
+}
+
+/** yargs and Node write multi-line messages; the CLI promises one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
 
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof UsageError) {
-      process.stderr.write(`mtlspec: ${oneLine(message)} (see mtlspec --help)\n`);
+    const message = oneLine(error instanceof Error ? error.message : String(error));
+    if (error instanceof InputError) {
+      process.stderr.write(`mtlspec: ${message}\n`);
       process.exitCode = ExitCode.usage;
     } else {
-      process.stderr.write(`mtlspec: internal error: ${oneLine(message)}\n`);
+      process.stderr.write(`mtlspec: internal error: ${message}\n`);
       process.exitCode = ExitCode.internal;
     }
   },
 );
-
-/** yargs and Node write multi-line messages; the CLI promises one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}

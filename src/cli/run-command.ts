@@ -1,12 +1,32 @@
 import type { Argv } from 'yargs';
 import { defaultLogFormat, logLevels, type LogFormat, type LogLevel } from '../log.js';
+import { InputError, loadCredentials, readCaBundle } from '../run/inputs.js';
+import { preflight } from '../run/preflight.js';
 import { runSuite } from '../run/run-suite.js';
-import { defaultClientSpiffeId, defaultTimeoutMs, type RunSettings } from '../run/settings.js';
+import {
+  defaultClientSpiffeId,
+  defaultTimeoutMs,
+  referenceProtocols,
+  type CredentialSource,
+  type RunSettings,
+  type TargetSettings,
+} from '../run/settings.js';
 import { scenarioLine, summaryLine } from '../report/terminal.js';
 import { allServerFlaws, type ServerFlaw } from '../servers/types.js';
+import { parseTargetUrl, protocolLabels, TargetUrlError } from '../target/target.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { spiffeIdProblem } from './spiffe-id.js';
 
 export interface RunArguments {
+  target: string | undefined;
+  'ca-cert': string | undefined;
+  'ca-key': string | undefined;
+  'client-cert': string | undefined;
+  'client-key': string | undefined;
+  'server-ca': string | undefined;
+  servername: string | undefined;
+  'spiffe-id': string | undefined;
+  send: string | undefined;
   'report-dir': string;
   timeout: number;
   tags: string | undefined;
@@ -17,42 +37,119 @@ export interface RunArguments {
 
 export function runOptions(yargs: Argv): Argv<RunArguments> {
   return yargs
+    .option('target', { type: 'string', describe: 'The server to test: grpcs://host:port[/pkg.Service/Method], https://host:port/path or tls://host:port. Without it, the built-in reference servers' })
+    .option('ca-cert', { type: 'string', describe: 'PEM of a client-issuing CA the target trusts (with --ca-key: every case can be minted)' })
+    .option('ca-key', { type: 'string', describe: "PEM private key of that CA; kept in memory, never written or logged" })
+    .option('client-cert', { type: 'string', describe: 'PEM of one valid client certificate (and any intermediates after it), instead of a CA' })
+    .option('client-key', { type: 'string', describe: 'PEM private key of --client-cert' })
+    .option('server-ca', { type: 'string', describe: "PEM of the CA(s) that issued the target's own certificate (default: system roots)" })
+    .option('servername', { type: 'string', describe: 'TLS server name (SNI) and the name the server certificate must match, when not the URL host' })
+    .option('spiffe-id', {
+      type: 'string',
+      describe: `The client SPIFFE ID the target authorizes, minted into the valid credential (default ${defaultClientSpiffeId}). Naming it for --target also runs the SPIFFE authorization cases`,
+    })
+    .option('send', { type: 'string', describe: 'tls:// only: text written after the handshake; a reply proves acceptance (e.g. "Hello server\\n")' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'Where conformance.html, junit.xml and messages.ndjson are written' })
     .option('timeout', { type: 'number', default: defaultTimeoutMs, describe: 'Milliseconds one probe may take, connect to answer' })
-    .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@grpc and not @spiffe"' })
+    .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('flaw', {
       type: 'array',
       choices: allServerFlaws,
       default: [] as ServerFlaw[],
-      describe: 'Switch on a deliberate flaw in the built-in servers, to watch the harness catch it',
+      describe: 'Built-in servers only: switch on a deliberate flaw, to watch the harness catch it',
     })
     .option('log-level', { choices: logLevels, default: 'warn' as LogLevel, describe: 'Diagnostic logs on stderr (info: servers and targets; debug: every probe)' })
     .option('log-format', { choices: ['pretty', 'json'] as const, default: defaultLogFormat(), describe: 'pretty for a terminal, json for CI and scripts' })
-    .check((argv) => {
-      if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new Error(`--timeout must be a positive number of milliseconds (got ${argv.timeout})`);
-      return true;
-    })
-    .example('$0 run', 'Run every scenario against the built-in gRPC and HTTP/2 reference servers')
-    .example('$0 run --tags @grpc', 'Only the gRPC scenarios')
-    .example('$0 run --flaw accept-any-cert', 'Watch the harness catch a server that accepts any client certificate') as unknown as Argv<RunArguments>;
+    .example('$0 run', 'Every scenario against the built-in gRPC, HTTP/2 and raw-TLS reference servers')
+    .example('$0 run --target https://localhost:8443/hello --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'Your HTTP/2 server, with the CA it trusts for clients: every case')
+    .example('$0 run --target grpcs://localhost:50051 --client-cert client.pem --client-key client.key --server-ca ca.pem', 'Your gRPC server (health check), with one client credential: cases that need the CA key are skipped')
+    .example('$0 run --target tls://localhost:4433 --send "Hello server\\n" --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'A raw TLS server that answers a line')
+    .example('$0 run --flaw accept-any-cert', 'Watch the harness catch a server that accepts any client certificate')
+    .example('MTLSPEC_TARGET=https://localhost:8443/ $0 run --ca-cert ca.pem --ca-key ca.key', 'Settings also come from MTLSPEC_* variables and mtlspec.config.json/.yaml; flags win') as unknown as Argv<RunArguments>;
+}
+
+/**
+ * Turns flags into run settings, refusing anything inconsistent with one
+ * sentence. Reads and checks every file named, so a bad PEM is reported
+ * before the network is touched.
+ */
+export async function settingsFromArguments(argv: RunArguments): Promise<RunSettings> {
+  if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new InputError(`--timeout must be a positive number of milliseconds (got ${argv.timeout})`);
+  const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
+  const spiffeProblem = spiffeIdProblem(spiffeId);
+  if (spiffeProblem) throw new InputError(`--spiffe-id "${spiffeId}" is not a SPIFFE ID: ${spiffeProblem}`);
+  const common = { clientSpiffeId: spiffeId, timeoutMs: argv.timeout, logLevel: argv['log-level'], logFormat: argv['log-format'] };
+
+  const externalOnly = (['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send'] as const).filter((flag) => argv[flag] !== undefined);
+  if (!argv.target) {
+    if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI`);
+    // The reference servers' policy is ours: every fact about it is known.
+    return { ...common, knowledge: ['spiffe-authorization'], target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw } };
+  }
+  if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
+  try {
+    parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}) });
+  } catch (error) {
+    if (error instanceof TargetUrlError) throw new InputError(`--target: ${error.message}`);
+    throw error;
+  }
+  const credentials = credentialSource(argv);
+  await loadCredentials(credentials);
+  if (argv['server-ca']) readCaBundle(argv['server-ca'], '--server-ca');
+  const target: TargetSettings = {
+    kind: 'external',
+    url: argv.target,
+    credentials,
+    ...(argv.servername ? { servername: argv.servername } : {}),
+    ...(argv['server-ca'] ? { serverCaFile: argv['server-ca'] } : {}),
+    ...(argv.send !== undefined ? { send: argv.send } : {}),
+  };
+  // An external target's SPIFFE policy is known only when the user names the ID it authorizes.
+  return { ...common, knowledge: argv['spiffe-id'] !== undefined ? ['spiffe-authorization'] : [], target };
+}
+
+function credentialSource(argv: RunArguments): CredentialSource {
+  const ca = pair(argv, 'ca-cert', 'ca-key');
+  const client = pair(argv, 'client-cert', 'client-key');
+  if (ca && client) throw new InputError('give either --ca-cert/--ca-key or --client-cert/--client-key, not both');
+  if (ca) return { kind: 'ca', ...ca };
+  if (client) return { kind: 'client', ...client };
+  throw new InputError('--target needs a client credential the target trusts: --ca-cert and --ca-key, or --client-cert and --client-key');
+}
+
+function pair(argv: RunArguments, certFlag: 'ca-cert' | 'client-cert', keyFlag: 'ca-key' | 'client-key'): { certFile: string; keyFile: string } | undefined {
+  const certFile = argv[certFlag];
+  const keyFile = argv[keyFlag];
+  if (certFile && !keyFile) throw new InputError(`--${certFlag} needs --${keyFlag}`);
+  if (keyFile && !certFile) throw new InputError(`--${keyFlag} needs --${certFlag}`);
+  return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+/** Only the target's protocol runs against an external target; the built-in run covers all three. */
+function tagsFor(settings: RunSettings, userTags: string | undefined): string {
+  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : [parseTargetUrl(settings.target.url).protocol];
+  const protocolTags = protocols.map((p) => `@${p}`).join(' or ');
+  return userTags ? `(${protocolTags}) and (${userTags})` : protocolTags;
 }
 
 export async function runCommand(argv: RunArguments): Promise<number> {
-  const settings: RunSettings = {
-    mode: 'reference',
-    protocols: ['grpc', 'http2'],
-    flaws: argv.flaw,
-    clientSpiffeId: defaultClientSpiffeId,
-    timeoutMs: argv.timeout,
-    logLevel: argv['log-level'],
-    logFormat: argv['log-format'],
-  };
-  const flaws = settings.flaws.length > 0 ? ` with flaws: ${settings.flaws.join(', ')}` : '';
-  process.stdout.write(`mtlspec: built-in reference servers (gRPC, HTTP/2)${flaws}\n`);
+  const settings = await settingsFromArguments(argv);
+  const target = settings.target;
+  if (target.kind === 'reference') {
+    const flaws = target.flaws.length > 0 ? ` with flaws: ${target.flaws.join(', ')}` : '';
+    process.stdout.write(`mtlspec: built-in reference servers (${target.protocols.map((p) => protocolLabels[p]).join(', ')})${flaws}\n`);
+  } else {
+    process.stdout.write(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}\n`);
+    const check = await preflight(settings);
+    if (!check.ok) {
+      process.stderr.write(`mtlspec: ${check.reason}\n`);
+      return ExitCode.inconclusive;
+    }
+  }
   const run = await runSuite({
     settings,
     reportDir: argv['report-dir'],
-    ...(argv.tags ? { tags: argv.tags } : {}),
+    tags: tagsFor(settings, argv.tags),
     onResult: (result) => process.stdout.write(`${scenarioLine(result)}\n`),
   });
   if (run.results.length === 0) {

@@ -28,6 +28,8 @@ export interface ProbeRequest {
 /** Most a report needs of a response body; the rest is not read. */
 const bodyLimit = 64 * 1024;
 const excerptLength = 300;
+/** Raw TLS without --send: how long a silent, open connection must last to count as accepted. */
+export const rawTlsSettleMs = 300;
 
 /**
  * Connects over TLS, then goes all the way to an application answer, because
@@ -94,7 +96,7 @@ class ProbeRun {
       facts.serverCertificate = { subject: peer.subject, issuer: peer.issuer, validTo: peer.validTo, fingerprint256: peer.fingerprint256 };
     }
     if (this.request.target.protocol === 'tls') {
-      this.#finish({ kind: 'accepted', tls: facts, app: this.#app, detail: 'TLS handshake completed' });
+      this.#exchangeRawTls(socket);
       return;
     }
     if (socket.alpnProtocol !== 'h2') {
@@ -107,6 +109,32 @@ class ProbeRun {
       return;
     }
     this.#sendHttp2Request(socket);
+  }
+
+  /**
+   * Raw TLS has no status to read, so acceptance is shown by the server
+   * answering what we send. Without anything to send, a connection that stays
+   * open and silent for a settle window counts as accepted: a TLS 1.3 server
+   * refusing the certificate closes (or alerts) within milliseconds of the
+   * handshake. Alerts and closes are caught by the socket's own listeners.
+   */
+  #exchangeRawTls(socket: tls.TLSSocket): void {
+    const send = this.request.target.send;
+    socket.once('data', (chunk: Buffer) => {
+      this.#tls.timings.firstResponseMs = this.#elapsed();
+      this.#app.bodyExcerpt = chunk.subarray(0, excerptLength).toString('utf8');
+      this.#tls.closedBy ??= 'client';
+      this.#finish({ kind: 'accepted', tls: this.#tls, app: this.#app, detail: `the server answered after the handshake: ${JSON.stringify(this.#app.bodyExcerpt)}` });
+    });
+    if (send !== undefined) {
+      socket.write(send);
+      return;
+    }
+    const settleMs = Math.min(rawTlsSettleMs, this.request.timeoutMs);
+    setTimeout(() => {
+      this.#tls.closedBy ??= 'client';
+      this.#finish({ kind: 'accepted', tls: this.#tls, app: this.#app, detail: `the connection stayed open, without an alert, for ${settleMs} ms after the handshake` });
+    }, settleMs).unref();
   }
 
   #sendHttp2Request(socket: tls.TLSSocket): void {

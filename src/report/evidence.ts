@@ -17,7 +17,8 @@ export interface ScenarioRecord {
   readonly protocol: Protocol;
   readonly target: string;
   readonly verdict: Verdict;
-  readonly probe: ProbeEvidence;
+  /** Absent when the case was skipped. */
+  readonly probe?: ProbeEvidence;
   readonly control?: ProbeEvidence;
 }
 
@@ -32,9 +33,9 @@ export const recordFileName = 'mtlspec-record.json';
 export function scenarioRecord(
   conformanceCase: ConformanceCase,
   protocol: Protocol,
-  caseProbe: CaseProbe,
-  control: CaseProbe | undefined,
+  target: string,
   verdict: Verdict,
+  probes: { probe?: CaseProbe | undefined; control?: CaseProbe | undefined },
 ): ScenarioRecord {
   return {
     caseId: conformanceCase.id,
@@ -42,10 +43,10 @@ export function scenarioRecord(
     rule: conformanceCase.rule,
     level: conformanceCase.level,
     protocol,
-    target: caseProbe.target.url,
+    target,
     verdict,
-    probe: probeEvidence(caseProbe),
-    ...(control ? { control: probeEvidence(control) } : {}),
+    ...(probes.probe ? { probe: probeEvidence(probes.probe) } : {}),
+    ...(probes.control ? { control: probeEvidence(probes.control) } : {}),
   };
 }
 

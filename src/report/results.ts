@@ -7,7 +7,7 @@ import { recordFileName, type ScenarioRecord } from './evidence.js';
  * the status cucumber gave it. A scenario that ended without a verdict record
  * (a harness bug, an undefined step) is an 'error', never a pass.
  */
-export type ResultStatus = 'passed' | 'failed' | 'inconclusive' | 'error';
+export type ResultStatus = 'passed' | 'failed' | 'inconclusive' | 'skipped' | 'error';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -79,7 +79,7 @@ function conclude(started: Started, durationMs: number): ScenarioResult {
   const agrees =
     (record.verdict.status === 'passed' && started.worstStatus === 'PASSED') ||
     (record.verdict.status === 'failed' && started.worstStatus === 'FAILED') ||
-    (record.verdict.status === 'inconclusive' && started.worstStatus === 'SKIPPED');
+    ((record.verdict.status === 'inconclusive' || record.verdict.status === 'skipped') && started.worstStatus === 'SKIPPED');
   if (!agrees) {
     return { ...base, record, status: 'error', why: `verdict ${record.verdict.status} but cucumber status ${started.worstStatus}${started.firstError ? `: ${started.firstError}` : ''}` };
   }

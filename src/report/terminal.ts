@@ -3,7 +3,7 @@ import type { ResultStatus, ScenarioResult } from './results.js';
 
 /** What a person sees in the terminal: a line per scenario, then one summary line. */
 
-const marks: Record<ResultStatus, string> = { passed: 'PASS', failed: 'FAIL', inconclusive: 'INCONCLUSIVE', error: 'ERROR' };
+const marks: Record<ResultStatus, string> = { passed: 'PASS', failed: 'FAIL', inconclusive: 'INCONCLUSIVE', skipped: 'SKIP', error: 'ERROR' };
 
 export function scenarioLine(result: ScenarioResult): string {
   const label = result.record ? `${result.record.caseId} over ${result.record.protocol}` : result.name;
@@ -12,7 +12,7 @@ export function scenarioLine(result: ScenarioResult): string {
 }
 
 export function countByStatus(results: readonly ScenarioResult[]): Record<ResultStatus, number> {
-  const counts: Record<ResultStatus, number> = { passed: 0, failed: 0, inconclusive: 0, error: 0 };
+  const counts: Record<ResultStatus, number> = { passed: 0, failed: 0, inconclusive: 0, skipped: 0, error: 0 };
   for (const r of results) counts[r.status] += 1;
   return counts;
 }
@@ -20,6 +20,7 @@ export function countByStatus(results: readonly ScenarioResult[]): Record<Result
 export function summaryLine(results: readonly ScenarioResult[], wallMs: number, htmlReport: string): string {
   const c = countByStatus(results);
   const errors = c.error > 0 ? `, ${c.error} error` : '';
+  const skipped = c.skipped > 0 ? `, ${c.skipped} skipped` : '';
   const report = path.relative(process.cwd(), htmlReport) || htmlReport;
-  return `mtlspec: ${results.length} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.inconclusive} inconclusive${errors} in ${(wallMs / 1000).toFixed(2)} s; report: ${report}`;
+  return `mtlspec: ${results.length} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.inconclusive} inconclusive${skipped}${errors} in ${(wallMs / 1000).toFixed(2)} s; report: ${report}`;
 }

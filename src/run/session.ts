@@ -1,11 +1,12 @@
-import type { ConformanceCase } from '../catalogue/case.js';
 import type { Logger } from 'pino';
+import type { ConformanceCase } from '../catalogue/case.js';
 import { createLogger } from '../log.js';
-import { createRunPki, PrivateDir, type RunPki } from '../pki/index.js';
+import { createRunPki, loopbackHosts, PrivateDir, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
 import type { Outcome } from '../probe/outcome.js';
 import { startReferenceServer, type RunningServer } from '../servers/index.js';
 import { parseTargetUrl, type Protocol, type Target } from '../target/target.js';
+import { loadCredentials, readCaBundle } from './inputs.js';
 import type { RunSettings } from './settings.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
@@ -14,6 +15,9 @@ export interface CaseProbe {
   readonly credential: ClientCredential | undefined;
   readonly outcome: Outcome;
 }
+
+/** What the reference servers say after the handshake when they are asked "Hello server". */
+export const referenceRawTlsGreeting = 'Hello server\n';
 
 /**
  * One run's shared state inside one cucumber worker: the PKI, the targets,
@@ -24,11 +28,15 @@ export class RunSession {
   readonly #controls = new Map<Protocol, Promise<CaseProbe>>();
   readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
 
-  private constructor(
+  /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
+  constructor(
     readonly settings: RunSettings,
     readonly pki: RunPki,
     readonly targets: ReadonlyMap<Protocol, Target>,
-    readonly serverCaPem: string,
+    /** Trust for the targets' own certificates; undefined means the system roots. */
+    readonly serverCaPem: string | undefined,
+    /** The user's own client credential, when that is what we were given. */
+    private readonly userCredential: ClientCredential | undefined,
     private readonly servers: readonly RunningServer[],
     /** The run's PEM files, for a person who wants to replay a probe with openssl or curl. */
     private readonly pkiDir: PrivateDir,
@@ -37,41 +45,35 @@ export class RunSession {
 
   static async start(settings: RunSettings): Promise<RunSession> {
     const log = createLogger(settings.logLevel, settings.logFormat);
-    const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId });
     const pkiDir = new PrivateDir('mtlspec-pki-');
-    pkiDir.write('ca.pem', pki.trustedCa.certPem);
-    pkiDir.write('untrusted-ca.pem', pki.untrustedCa.certPem);
-    pkiDir.write('server.pem', pki.server.certPem);
-    pkiDir.write('server.key', pki.server.keyPem);
-    log.debug({ pkiDir: pkiDir.path }, 'run PKI written (removed at exit)');
-    const servers: RunningServer[] = [];
     try {
-      for (const protocol of settings.protocols) {
-        if (protocol === 'tls') continue; // no raw-TLS reference server yet
-        servers.push(
-          await startReferenceServer(protocol, {
-            clientCaPem: pki.trustedCa.certPem,
-            certPem: pki.server.certPem,
-            keyPem: pki.server.keyPem,
-            allowedSpiffeIds: [settings.clientSpiffeId],
-            flaws: settings.flaws,
-          }),
-        );
-      }
+      return settings.target.kind === 'reference' ? await startReference(settings, pkiDir, log) : await startExternal(settings, pkiDir, log);
     } catch (error) {
-      await Promise.all(servers.map((s) => s.close()));
       pkiDir.remove();
       throw error;
     }
-    for (const server of servers) log.info({ url: server.url, flaws: settings.flaws }, `reference ${server.protocol} server listening`);
-    const targets = new Map(servers.map((s) => [s.protocol, parseTargetUrl(s.url)] as const));
-    return new RunSession(settings, pki, targets, pki.trustedCa.certPem, servers, pkiDir, log);
   }
 
   target(protocol: Protocol): Target {
     const target = this.targets.get(protocol);
     if (!target) throw new Error(`this run has no ${protocol} target (targets: ${[...this.targets.keys()].join(', ') || 'none'})`);
     return target;
+  }
+
+  /**
+   * Why this case cannot be probed in this run, if it cannot: a policy of the
+   * target the run does not know, or a leaf that must be signed by the
+   * target's CA when the user gave no CA key.
+   */
+  unavailableReason(conformanceCase: ConformanceCase): string | undefined {
+    const unknown = (conformanceCase.requires ?? []).filter((fact) => !this.settings.knowledge.includes(fact));
+    if (unknown.includes('spiffe-authorization')) {
+      return 'the target\'s SPIFFE policy is unknown: pass --spiffe-id with the ID it authorizes to check that it refuses others';
+    }
+    const spec = conformanceCase.credential;
+    if (spec.kind !== 'defect') return undefined;
+    if (this.pki.canIssue(spec.apply(this.pki.validClientTemplate(), this.pki.context))) return undefined;
+    return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
   }
 
   /** The valid credential on this protocol's path, probed once per run. */
@@ -90,15 +92,15 @@ export class RunSession {
     const outcome = await probe({
       target,
       credential,
-      serverCaPem: this.serverCaPem,
       timeoutMs: this.settings.timeoutMs,
+      ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
       ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
     });
     this.log.debug({ case: conformanceCase.id, protocol, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
     return { target, credential, outcome };
   }
 
-  /** Mints the case's credential once per run; both protocols present the same one. */
+  /** Mints the case's credential once per run; every protocol presents the same one. */
   credential(conformanceCase: ConformanceCase): Promise<ClientCredential | undefined> {
     // Every case that presents the valid credential presents the very same one.
     const key = conformanceCase.credential.kind === 'valid' ? 'valid' : conformanceCase.id;
@@ -113,6 +115,7 @@ export class RunSession {
   async #mint(conformanceCase: ConformanceCase): Promise<ClientCredential | undefined> {
     const spec = conformanceCase.credential;
     if (spec.kind === 'none') return undefined;
+    if (spec.kind === 'valid' && this.userCredential) return this.userCredential;
     const valid = this.pki.validClientTemplate();
     const issued = await this.pki.issue(spec.kind === 'valid' ? valid : spec.apply(valid, this.pki.context));
     const fileStem = conformanceCase.id.replace(/[^\w.-]+/g, '_');
@@ -125,4 +128,51 @@ export class RunSession {
     await Promise.all(this.servers.map((s) => s.close()));
     this.pkiDir.remove();
   }
+}
+
+async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {
+  if (settings.target.kind !== 'reference') throw new Error('not a reference run');
+  const { protocols, flaws } = settings.target;
+  const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId, trustedCa: 'generate', serverHosts: loopbackHosts });
+  if (!pki.trustedCa || !pki.server) throw new Error('the reference PKI has no CA or server leaf');
+  pkiDir.write('ca.pem', pki.trustedCa.certPem);
+  pkiDir.write('untrusted-ca.pem', pki.untrustedCa.certPem);
+  pkiDir.write('server.pem', pki.server.certPem);
+  pkiDir.write('server.key', pki.server.keyPem);
+  log.debug({ pkiDir: pkiDir.path }, 'run PKI written (removed at exit)');
+
+  const servers: RunningServer[] = [];
+  try {
+    for (const protocol of protocols) {
+      servers.push(
+        await startReferenceServer(protocol, {
+          clientCaPem: pki.trustedCa.certPem,
+          certPem: pki.server.certPem,
+          keyPem: pki.server.keyPem,
+          allowedSpiffeIds: [settings.clientSpiffeId],
+          flaws,
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw error;
+  }
+  for (const server of servers) log.info({ url: server.url, flaws }, `reference ${server.protocol} server listening`);
+  const targets = new Map(
+    servers.map((s) => [s.protocol, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting } : {})] as const),
+  );
+  return new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, servers, pkiDir, log);
+}
+
+async function startExternal(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {
+  if (settings.target.kind !== 'external') throw new Error('not an external run');
+  const { url, servername, serverCaFile, send, credentials } = settings.target;
+  const target = parseTargetUrl(url, { ...(servername ? { servername } : {}), ...(send !== undefined ? { send } : {}) });
+  const loaded = await loadCredentials(credentials);
+  const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId, trustedCa: loaded.kind === 'ca' ? loaded.authority : 'none' });
+  const serverCaPem = serverCaFile ? readCaBundle(serverCaFile, '--server-ca') : undefined;
+  log.info({ url, credentials: credentials.kind, spiffeId: settings.clientSpiffeId }, 'external target');
+  const userCredential = loaded.kind === 'client' ? loaded.credential : undefined;
+  return new RunSession(settings, pki, new Map([[target.protocol, target]]), serverCaPem, userCredential, [], pkiDir, log);
 }

@@ -1,37 +1,64 @@
 import { logLevels, type LogFormat, type LogLevel } from '../log.js';
 import type { ServerFlaw } from '../servers/types.js';
+import type { TargetKnowledge } from '../catalogue/case.js';
 import type { Protocol } from '../target/target.js';
 
 /**
  * Everything a run needs, as plain JSON: the CLI builds it, cucumber carries
  * it to every worker as world parameters, and each worker's session reads it.
+ * Files are passed by path, never by content, so no key material travels in
+ * world parameters.
  */
 export interface RunSettings {
-  /** Where to point the probes. 'reference' starts the built-in servers. */
-  readonly mode: 'reference';
-  /** Protocols to start reference servers for. */
-  readonly protocols: readonly Protocol[];
-  /** Flaws to switch on in the reference servers (the harness's self-tests). */
-  readonly flaws: readonly ServerFlaw[];
+  readonly target: TargetSettings;
   /** The SPIFFE ID the valid client credential carries and the target authorizes. */
   readonly clientSpiffeId: string;
+  /** What the run knows of the target's policy (the reference servers: everything). */
+  readonly knowledge: readonly TargetKnowledge[];
   /** Ceiling for one probe, connect to answer. */
   readonly timeoutMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
 
+export type TargetSettings =
+  /** The built-in reference servers, started by the run itself. */
+  | { readonly kind: 'reference'; readonly protocols: readonly Protocol[]; readonly flaws: readonly ServerFlaw[] }
+  /** A server the user names by URL. */
+  | {
+      readonly kind: 'external';
+      readonly url: string;
+      readonly servername?: string;
+      /** PEM file of the CA that issued the target's own certificate; default: the system roots. */
+      readonly serverCaFile?: string;
+      /** Raw TLS only: text written after the handshake. */
+      readonly send?: string;
+      readonly credentials: CredentialSource;
+    };
+
+/**
+ * Where the valid client credential comes from. With the CA the target
+ * trusts, every case can be minted; with one client credential, the cases
+ * that need a leaf signed by that CA are skipped, with the reason.
+ */
+export type CredentialSource =
+  | { readonly kind: 'ca'; readonly certFile: string; readonly keyFile: string }
+  | { readonly kind: 'client'; readonly certFile: string; readonly keyFile: string };
+
 export const defaultClientSpiffeId = 'spiffe://example.org/client';
 export const defaultTimeoutMs = 5000;
+export const referenceProtocols: readonly Protocol[] = ['grpc', 'http2', 'tls'];
 
-/** Validates the untyped world parameters cucumber hands back. */
+/** Reads back the world parameters cucumber hands each worker; the CLI wrote them, so a mismatch is a bug. */
 export function readRunSettings(parameters: unknown): RunSettings {
   const p = (parameters ?? {}) as Partial<RunSettings>;
+  if (!p.target || (p.target.kind !== 'reference' && p.target.kind !== 'external')) {
+    throw new Error('the run settings name no target; run mtlspec through its CLI');
+  }
   return {
-    mode: 'reference',
-    protocols: Array.isArray(p.protocols) && p.protocols.length > 0 ? p.protocols : ['grpc', 'http2'],
-    flaws: Array.isArray(p.flaws) ? p.flaws : [],
+    target: p.target,
     clientSpiffeId: typeof p.clientSpiffeId === 'string' ? p.clientSpiffeId : defaultClientSpiffeId,
+    knowledge: Array.isArray(p.knowledge) ? p.knowledge : [],
     timeoutMs: typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : defaultTimeoutMs,
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',

@@ -1,16 +1,13 @@
 import type { X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { hostForUrl } from './address.js';
+import { listenTracked } from './listener.js';
 import { authorizationPolicy, authorizeClient, type AuthorizationPolicy } from './client-identity.js';
 import { serverTlsSettings } from './tls-options.js';
 import type { ReferenceServerOptions, RunningServer } from './types.js';
 
 /** The reference HTTP/2 server: `GET /hello` behind mTLS plus a SPIFFE allow list. */
-
-/** How long close() waits for the listener to report closed before giving up on it. */
-const closeGraceMs = 500;
 
 export async function startHttp2Server(opts: ReferenceServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -20,14 +17,8 @@ export async function startHttp2Server(opts: ReferenceServerOptions): Promise<Ru
   // http2 sets ALPN itself: with allowHTTP1 false it offers only "h2".
   const server = http2.createSecureServer({ ...tls.context, ...tls.server, allowHTTP1: false });
 
-  // Track raw connections as well as sessions: a socket still in its TLS
-  // handshake has no session yet but would keep server.close() waiting.
-  const sockets = new Set<Socket>();
+  // Sessions are destroyed on close as well as raw sockets (listenTracked).
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   server.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
@@ -38,34 +29,16 @@ export async function startHttp2Server(opts: ReferenceServerOptions): Promise<Ru
   server.on('unknownProtocol', (socket) => socket.destroy());
   server.on('stream', (stream, headers) => handleStream(stream, headers, policy));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const listener = await listenTracked(server, host, opts.port ?? 0, () => {
+    for (const session of sessions) session.destroy();
   });
-  const address = server.address();
-  if (address === null || typeof address === 'string') {
-    throw new Error(`http2 server bound to an unexpected address: ${String(address)}`);
-  }
 
   return {
     protocol: 'http2',
     host,
-    port: address.port,
-    url: `https://${hostForUrl(host)}:${address.port}/hello`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, closeGraceMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        for (const session of sessions) session.destroy();
-        for (const socket of sockets) socket.destroy();
-      }),
+    port: listener.port,
+    url: `https://${hostForUrl(host)}:${listener.port}/hello`,
+    close: () => listener.close(),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * What a reference server needs and what it gives back. Both reference servers
- * (gRPC and HTTP/2) share this contract so the suite's hooks and the `serve`
+ * What a reference server needs and what it gives back. The reference servers
+ * (gRPC, HTTP/2 and raw TLS) share this contract so the suite's hooks and the `serve`
  * command can treat them alike.
  */
 
@@ -34,7 +34,7 @@ export interface ReferenceServerOptions {
 }
 
 export interface RunningServer {
-  readonly protocol: 'grpc' | 'http2';
+  readonly protocol: 'grpc' | 'http2' | 'tls';
   readonly host: string;
   readonly port: number;
   /** A URL naming the application endpoint, e.g. grpcs://127.0.0.1:4321/mtlspec.demo.DemoService/SayHello. */

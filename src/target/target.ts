@@ -17,6 +17,15 @@ export interface Target {
   readonly path: string;
   /** How to encode the gRPC request and read its reply (gRPC targets only). */
   readonly grpc?: GrpcCodec;
+  /** Raw TLS only: what to write after the handshake (the reply proves acceptance). */
+  readonly send?: string;
+}
+
+export interface TargetOptions {
+  /** SNI and identity to check, when it differs from the URL's host. */
+  servername?: string;
+  /** Raw TLS only: text written after the handshake. */
+  send?: string;
 }
 
 export const defaultGrpcMethod = '/grpc.health.v1.Health/Check';
@@ -25,7 +34,7 @@ export class TargetUrlError extends Error {}
 
 const schemes: Record<string, Protocol> = { 'grpcs:': 'grpc', 'https:': 'http2', 'tls:': 'tls' };
 
-export function parseTargetUrl(raw: string, servername?: string): Target {
+export function parseTargetUrl(raw: string, options: TargetOptions = {}): Target {
   let url: URL;
   try {
     url = new URL(raw);
@@ -45,14 +54,18 @@ export function parseTargetUrl(raw: string, servername?: string): Target {
   // URL keeps the brackets of an IPv6 literal; sockets want them stripped.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const path = targetPath(protocol, url.pathname);
+  if (options.send !== undefined && protocol !== 'tls') {
+    throw new TargetUrlError(`--send applies to tls:// targets only; ${raw} is ${protocolLabels[protocol]}`);
+  }
   return {
     url: raw,
     protocol,
     host,
     port: Number(url.port),
-    servername: servername ?? host,
+    servername: options.servername ?? host,
     path,
     ...(protocol === 'grpc' ? { grpc: grpcCodecFor(path) } : {}),
+    ...(options.send !== undefined ? { send: options.send } : {}),
   };
 }
 

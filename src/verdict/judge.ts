@@ -1,6 +1,7 @@
 import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
 
-export type VerdictStatus = 'passed' | 'failed' | 'inconclusive';
+/** 'skipped': the case could not be probed in this run (e.g. it needs the CA key); never judged. */
+export type VerdictStatus = 'passed' | 'failed' | 'inconclusive' | 'skipped';
 
 export interface Verdict {
   readonly status: VerdictStatus;
@@ -59,4 +60,9 @@ function alertCheck(expectation: Expectation, outcome: Outcome): Pick<Verdict, '
   const observed = outcome.tls.alert ? formatAlert(outcome.tls.alert) : undefined;
   const matches = outcome.tls.alert !== undefined && expectation.expectedAlerts.includes(outcome.tls.alert.name);
   return { alert: { expected: expectation.expectedAlerts, observed, matches } };
+}
+
+/** The verdict of a case this run could not probe, saying why; it counts neither way. */
+export function notProbed(expectation: Expectation, why: string): Verdict {
+  return { status: 'skipped', why, expected: describeExpectation(expectation), observed: 'not probed' };
 }

@@ -1,0 +1,32 @@
+import { cases } from '../../fixtures/cases.js';
+import { findCase } from '../catalogue/case.js';
+import { describeOutcome } from '../probe/outcome.js';
+import { protocolLabels } from '../target/target.js';
+import { RunSession } from './session.js';
+import type { RunSettings } from './settings.js';
+
+export type PreflightResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Before a run against a user's server, probe it once with the valid
+ * credential. If that is not accepted, no scenario could be judged, and the
+ * person needs one clear sentence now, not a report full of "inconclusive"
+ * (nor N probes each waiting out the timeout on a server that hangs).
+ */
+export async function preflight(settings: RunSettings): Promise<PreflightResult> {
+  const session = await RunSession.start(settings);
+  try {
+    const [protocol] = session.targets.keys();
+    if (!protocol) return { ok: false, reason: 'the run has no target' };
+    const { outcome, target } = await session.control(protocol, findCase(cases, 'x509/valid'));
+    if (outcome.kind === 'accepted') return { ok: true };
+    const where = `${target.url} (${protocolLabels[protocol]})`;
+    if (outcome.kind === 'unreachable') return { ok: false, reason: `cannot judge ${where}: ${outcome.detail}` };
+    return {
+      ok: false,
+      reason: `${where} refused the valid control credential, so no case can be judged (${describeOutcome(outcome)}); check --ca-cert/--client-cert, --spiffe-id and the URL's path`,
+    };
+  } finally {
+    await session.close();
+  }
+}
