@@ -53,6 +53,8 @@ describe('socket errors', () => {
     assert.equal(reason('DEPTH_ZERO_SELF_SIGNED_CERT'), 'server-untrusted');
     assert.equal(reason('ERR_TLS_CERT_ALTNAME_INVALID'), 'server-untrusted');
     assert.equal(reason('EWHATEVER'), 'error');
+    // An HTTP/1.1-only server refuses ALPN h2: a protocol mismatch, not a verdict on the credential.
+    assert.equal(reason('ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL'), 'no-alpn');
   });
 
   it('a reset is a refusal without an alert, at the stage it happened', () => {

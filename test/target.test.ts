@@ -38,3 +38,12 @@ describe('target URLs', () => {
     assert.equal(unknown?.request.length, 0);
   });
 });
+
+describe('--send text', () => {
+  it('unescapes \\n, \\r, \\t and \\\\, and leaves everything else alone', async () => {
+    const { unescapeSend } = await import('../src/cli/run-command.js');
+    assert.equal(unescapeSend('Hello server\\n'), 'Hello server\n');
+    assert.equal(unescapeSend('GET / HTTP/1.0\\r\\n\\r\\n'), 'GET / HTTP/1.0\r\n\r\n');
+    assert.equal(unescapeSend('a\\\\nb\\tc\\x'), 'a\\nb\tc\\x');
+  });
+});

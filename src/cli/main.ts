@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
+import { certsCommand, certsOptions, type CertsArguments } from './certs-command.js';
 import { ExitCode } from './exit-codes.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
 
@@ -14,13 +15,25 @@ async function main(args: string[]): Promise<number> {
   await yargs(args)
     .scriptName('mtlspec')
     .usage('$0 <command> [options]\n\nConformance and negative tests for mTLS servers: does yours refuse every client it must refuse?')
-    .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
-    .config(loadConfigFile(explicitConfigPath(args)))
-    .env('MTLSPEC')
-    .command<RunArguments>('run', 'Run the conformance scenarios against the built-in servers or --target', runOptions, async (argv) => {
-      exitCode = await runCommand(argv);
+    // The config file and MTLSPEC_* variables hold run settings, so only `run` reads them.
+    .command<RunArguments>(
+      'run',
+      'Run the conformance scenarios against the built-in servers or --target',
+      (command) =>
+        runOptions(
+          command
+            .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
+            .config(loadConfigFile(explicitConfigPath(args)))
+            .env('MTLSPEC'),
+        ),
+      async (argv) => {
+        exitCode = await runCommand(argv);
+      },
+    )
+    .command<CertsArguments>('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions, async (argv) => {
+      exitCode = await certsCommand(argv);
     })
-    .demandCommand(1, 'name a command: run')
+    .demandCommand(1, 'name a command: run or certs')
     .strict()
     .help()
     .version()

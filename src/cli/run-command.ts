@@ -2,7 +2,6 @@ import type { Argv } from 'yargs';
 import { defaultLogFormat, logLevels, type LogFormat, type LogLevel } from '../log.js';
 import { InputError, loadCredentials, readCaBundle } from '../run/inputs.js';
 import { preflight } from '../run/preflight.js';
-import { runSuite } from '../run/run-suite.js';
 import {
   defaultClientSpiffeId,
   defaultTimeoutMs,
@@ -48,7 +47,7 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
       type: 'string',
       describe: `The client SPIFFE ID the target authorizes, minted into the valid credential (default ${defaultClientSpiffeId}). Naming it for --target also runs the SPIFFE authorization cases`,
     })
-    .option('send', { type: 'string', describe: 'tls:// only: text written after the handshake; a reply proves acceptance (e.g. "Hello server\\n")' })
+    .option('send', { type: 'string', describe: 'tls:// only: text written after the handshake; a reply proves acceptance. \\n, \\r, \\t and \\\\ are unescaped (e.g. "Hello server\\n")' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'Where conformance.html, junit.xml and messages.ndjson are written' })
     .option('timeout', { type: 'number', default: defaultTimeoutMs, describe: 'Milliseconds one probe may take, connect to answer' })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
@@ -102,7 +101,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     credentials,
     ...(argv.servername ? { servername: argv.servername } : {}),
     ...(argv['server-ca'] ? { serverCaFile: argv['server-ca'] } : {}),
-    ...(argv.send !== undefined ? { send: argv.send } : {}),
+    ...(argv.send !== undefined ? { send: unescapeSend(argv.send) } : {}),
   };
   // An external target's SPIFFE policy is known only when the user names the ID it authorizes.
   return { ...common, knowledge: argv['spiffe-id'] !== undefined ? ['spiffe-authorization'] : [], target };
@@ -146,6 +145,8 @@ export async function runCommand(argv: RunArguments): Promise<number> {
       return ExitCode.inconclusive;
     }
   }
+  // Loaded only now: cucumber takes half a second to import, which bad input and unreachable targets should not pay.
+  const { runSuite } = await import('../run/run-suite.js');
   const run = await runSuite({
     settings,
     reportDir: argv['report-dir'],
@@ -158,4 +159,10 @@ export async function runCommand(argv: RunArguments): Promise<number> {
   }
   process.stdout.write(`${summaryLine(run.results, run.wallMs, run.reports.html)}\n`);
   return exitCodeFor(run.results);
+}
+
+/** Shells make a real newline awkward to type, so --send understands the usual escapes. */
+export function unescapeSend(text: string): string {
+  const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\' };
+  return text.replace(/\\([nrt\\])/g, (_match, letter: string) => escapes[letter] ?? letter);
 }

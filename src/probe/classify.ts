@@ -11,6 +11,11 @@ export function classifySocketError(error: NodeJS.ErrnoException, handshakeDone:
   const code = error.code ?? 'UNKNOWN';
   tls.errorCode = code;
   const alert = alertFromErrorCode(code);
+  if (alert?.name === 'no_application_protocol') {
+    // Not a verdict on the credential: the server speaks no protocol we offered (h2).
+    tls.alert = alert;
+    return { kind: 'unreachable', reason: 'no-alpn', tls, detail: 'the server does not speak HTTP/2: it answered ALPN h2 with the alert no_application_protocol' };
+  }
   if (alert) {
     tls.alert = alert;
     tls.closedBy = 'server';

@@ -8,11 +8,20 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real CLI as a user would, killed if it outlives `timeoutMs`. */
-export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliRun> {
+export interface CliOptions {
+  timeoutMs?: number;
+  /** Extra environment variables (MTLSPEC_* settings). */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Runs the real CLI as a user would, killed if it outlives its timeout. */
+export function runCli(args: readonly string[], options: CliOptions | number = {}): Promise<CliRun> {
+  const { timeoutMs = 60_000, env = {}, cwd = packageRoot } = typeof options === 'number' ? { timeoutMs: options } : options;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(packageRoot, 'bin/mtlspec.js'), ...args], {
-      env: { ...process.env, CI: 'true', FORCE_COLOR: '0' },
+      env: { ...withoutMtlspecVariables(process.env), CI: 'true', FORCE_COLOR: '0', ...env },
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -33,4 +42,9 @@ export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<Cli
 /** The "FAIL <case> over <protocol>" lines the terminal shows, as "case@protocol" keys. */
 export function failingScenarios(stdout: string): string[] {
   return [...stdout.matchAll(/^\s+FAIL\s+(\S+) over (\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
+}
+
+/** A developer's own MTLSPEC_* settings must not leak into the tests. */
+function withoutMtlspecVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('MTLSPEC_')));
 }

@@ -1,0 +1,186 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRunPki, loopbackHosts, PrivateDir, type RunPki } from '../src/pki/index.js';
+import { startReferenceServer, type RunningServer } from '../src/servers/index.js';
+import { failingScenarios, runCli, type CliRun } from './support/cli.js';
+import { closedPort, http1OnlyTlsServer, plainTcpServer, silentServer, type HostileServer } from './support/hostile-servers.js';
+
+/**
+ * `mtlspec run --target`, end to end: the built-in servers started here play
+ * the user's server, so the CLI sees only a URL and PEM files, as a user's
+ * run would. Then every kind of bad input and broken target.
+ */
+const spiffeId = 'spiffe://example.org/client';
+let pki: RunPki;
+let files: PrivateDir;
+let paths: Record<'ca' | 'caKey' | 'client' | 'clientKey' | 'serverKey' | 'garbage', string>;
+let http2: RunningServer;
+let grpc: RunningServer;
+const reportRoot = mkdtempSync(path.join(tmpdir(), 'mtlspec-cli-'));
+
+before(async () => {
+  pki = await createRunPki({ clientSpiffeId: spiffeId, trustedCa: 'generate', serverHosts: loopbackHosts });
+  assert.ok(pki.trustedCa && pki.server);
+  const client = await pki.issue(pki.validClientTemplate());
+  files = new PrivateDir();
+  paths = {
+    ca: files.write('ca.pem', pki.trustedCa.certPem),
+    caKey: files.write('ca.key', pki.trustedCa.key.privateKeyPem),
+    client: files.write('client.pem', client.certPem),
+    clientKey: files.write('client.key', client.keyPem),
+    serverKey: files.write('server.key', pki.server.keyPem),
+    garbage: files.write('garbage.pem', 'this is not a PEM file\n'),
+  };
+  const options = { clientCaPem: pki.trustedCa.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem, allowedSpiffeIds: [spiffeId], flaws: [] };
+  [http2, grpc] = await Promise.all([startReferenceServer('http2', options), startReferenceServer('grpc', options)]);
+});
+
+after(async () => {
+  await Promise.all([http2?.close(), grpc?.close()]);
+  files?.remove();
+  rmSync(reportRoot, { recursive: true, force: true });
+});
+
+const reportDir = (name: string): string => path.join(reportRoot, name);
+const grpcHealthUrl = (): string => `grpcs://127.0.0.1:${grpc.port}`;
+
+/** Every byte a run left for people to read: its terminal output and its report files. */
+function everythingWritten(run: CliRun, dir: string): string {
+  const reports = readdirSync(dir).map((file) => readFileSync(path.join(dir, file), 'utf8'));
+  return [run.stdout, run.stderr, ...reports].join('\n');
+}
+
+function assertOneLineError(run: CliRun, code: number, pattern: RegExp): void {
+  assert.equal(run.code, code, `exit code; stderr: ${run.stderr}`);
+  const lines = run.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${run.stderr}`);
+  assert.match(lines[0] ?? '', /^mtlspec: /);
+  assert.match(lines[0] ?? '', pattern);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+}
+
+describe('run --target against a server the CLI knows only by URL', () => {
+  it('with the CA: every case runs on HTTP/2, all pass, and the CA key is nowhere in the output or reports', async () => {
+    const dir = reportDir('http2-ca');
+    const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', spiffeId, '--report-dir', dir, '--log-level', 'debug']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /8 scenarios: 8 passed, 0 failed, 0 inconclusive in/);
+    assert.doesNotMatch(run.stdout, / over (grpc|tls) /, 'only the target protocol runs');
+    const keyBody = pki.trustedCa?.key.privateKeyPem.split('\n').slice(1, -2).join('') ?? '';
+    assert.ok(keyBody.length > 60);
+    const written = everythingWritten(run, dir);
+    assert.ok(!written.includes(keyBody.slice(10, 60)), 'the CA key body appears nowhere');
+    assert.doesNotMatch(written, /PRIVATE KEY/);
+    assert.match(run.stderr, /"msg":"external target"/, 'debug logs were on, so the check above meant something');
+  });
+
+  it('with one client credential: cases needing the CA key, or an unknown SPIFFE policy, are skipped with the reason', async () => {
+    const run = await runCli(['run', '--target', grpcHealthUrl(), '--client-cert', paths.client, '--client-key', paths.clientKey, '--server-ca', paths.ca, '--report-dir', reportDir('grpc-client')]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /8 scenarios: 5 passed, 0 failed, 0 inconclusive, 3 skipped in/);
+    assert.match(run.stdout, /SKIP\s+x509\/usage\/eku-server-auth-only over grpc[^\n]*\n\s+needs --ca-cert and --ca-key/);
+    assert.match(run.stdout, /SKIP\s+x509\/validity\/expired over grpc/);
+    assert.match(run.stdout, /SKIP\s+spiffe\/wrong-id over grpc[^\n]*\n\s+the target's SPIFFE policy is unknown/);
+    assert.deepEqual(failingScenarios(run.stdout), []);
+  });
+
+  it('settings come from a config file and MTLSPEC_* variables, and flags win', async () => {
+    const cwd = mkdtempSync(path.join(reportRoot, 'cfg-'));
+    writeFileSync(path.join(cwd, 'mtlspec.config.yaml'), `target: ${http2.url}\nca-cert: ${paths.ca}\nca-key: ${paths.caKey}\nserver-ca: ${paths.ca}\nreport-dir: out\n`);
+    const fromFile = await runCli(['run', '--tags', '@validity'], { cwd });
+    assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
+    assert.match(fromFile.stdout, /x509\/validity\/expired over http2/);
+    assert.ok(readdirSync(path.join(cwd, 'out')).includes('junit.xml'), 'report-dir resolved against the config file');
+
+    const envWins = await runCli(['run', '--tags', '@validity'], { cwd, env: { MTLSPEC_TARGET: 'ftp://127.0.0.1:1/' } });
+    assertOneLineError(envWins, 2, /unsupported scheme "ftp:"/);
+
+    const flagWins = await runCli(['run', '--tags', '@validity', '--target', http2.url], { cwd, env: { MTLSPEC_TARGET: 'ftp://127.0.0.1:1/' } });
+    assert.equal(flagWins.code, 0, flagWins.stdout + flagWins.stderr);
+  });
+});
+
+// Independent CLI processes: run them side by side.
+describe('bad input: one line on stderr, exit 2, before any probe', { concurrency: 4 }, () => {
+  const target = (): string[] => ['run', '--target', http2.url, '--server-ca', paths.ca];
+  const cases: Array<[string, () => string[], RegExp]> = [
+    ['a bad URL scheme', () => ['run', '--target', 'http://127.0.0.1:8080/', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--target: unsupported scheme "http:"/],
+    ['a URL without a port', () => ['run', '--target', 'https://localhost/hello', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /names no port/],
+    ['a missing PEM file', () => [...target(), '--ca-cert', '/nonexistent/ca.pem', '--ca-key', paths.caKey], /--ca-cert \/nonexistent\/ca.pem does not exist/],
+    ['a directory instead of a PEM', () => [...target(), '--ca-cert', reportRoot, '--ca-key', paths.caKey], /--ca-cert .* is a directory/],
+    ['a file that holds no PEM', () => [...target(), '--client-cert', paths.garbage, '--client-key', paths.clientKey], /--client-cert .*garbage.pem holds no PEM certificate/],
+    ['swapped cert and key', () => [...target(), '--client-cert', paths.clientKey, '--client-key', paths.client], /holds no PEM certificate \(it holds a private key: swapped flags\?\)/],
+    ['a key that does not match its certificate', () => [...target(), '--client-cert', paths.client, '--client-key', paths.serverKey], /--client-key .* does not match --client-cert .* \(their public keys differ\)/],
+    ['a CA key without its certificate', () => [...target(), '--ca-key', paths.caKey], /--ca-key needs --ca-cert/],
+    ['a leaf given as the CA', () => [...target(), '--ca-cert', paths.client, '--ca-key', paths.clientKey], /is not a CA certificate/],
+    ['both a CA and a client credential', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--client-cert', paths.client, '--client-key', paths.clientKey], /either --ca-cert\/--ca-key or --client-cert\/--client-key, not both/],
+    ['no credential for a target', () => target(), /needs a client credential the target trusts/],
+    ['a credential without a target', () => ['run', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--ca-cert needs --target/],
+    ['--send on an HTTP/2 target', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--send', 'hi'], /--send applies to tls:\/\/ targets only/],
+    ['a malformed SPIFFE ID', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--spiffe-id', 'spiffe://Example.org/a'], /is not a SPIFFE ID: its trust domain/],
+    ['a negative timeout', () => ['run', '--timeout', '-5'], /--timeout must be a positive number/],
+    ['an unknown flag', () => ['run', '--frobnicate'], /Unknown argument/],
+  ];
+  for (const [name, args, pattern] of cases) {
+    it(name, async () => assertOneLineError(await runCli(args(), 15_000), 2, pattern));
+  }
+
+  it('a config file that does not parse', async () => {
+    const cwd = mkdtempSync(path.join(reportRoot, 'badcfg-'));
+    writeFileSync(path.join(cwd, 'mtlspec.config.json'), '{ "target": ');
+    assertOneLineError(await runCli(['run'], { cwd }), 2, /config file .*mtlspec.config.json does not parse/);
+  });
+});
+
+describe('broken targets: one line, exit 3, within the timeout', { concurrency: 3 }, () => {
+  const timeoutMs = 1500;
+  /** Node start-up, PKI and the one preflight probe; generous for a loaded 2-core machine. */
+  const overheadMs = 4000;
+  const hostile: HostileServer[] = [];
+  after(async () => Promise.all(hostile.map((s) => s.close())));
+
+  async function expectInconclusive(url: string, pattern: RegExp): Promise<void> {
+    const started = Date.now();
+    const run = await runCli(['run', '--target', url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--timeout', String(timeoutMs)], 30_000);
+    const elapsed = Date.now() - started;
+    assertOneLineError(run, 3, pattern);
+    assert.ok(elapsed < timeoutMs + overheadMs, `ended in ${elapsed} ms`);
+  }
+
+  it('a closed port', async () => {
+    await expectInconclusive(`https://127.0.0.1:${await closedPort()}/`, /cannot judge .*connection refused: nothing listens on that port/);
+  });
+
+  it('a plain-TCP listener', async () => {
+    const server = await plainTcpServer();
+    hostile.push(server);
+    await expectInconclusive(`grpcs://127.0.0.1:${server.port}`, /cannot judge .*did not answer in TLS .*plain-TCP or plain-HTTP port/);
+  });
+
+  it('an HTTP/1.1-only TLS server', async () => {
+    assert.ok(pki.server);
+    const server = await http1OnlyTlsServer(pki.server.certPem, pki.server.keyPem);
+    hostile.push(server);
+    await expectInconclusive(`https://127.0.0.1:${server.port}/`, /cannot judge .*does not speak HTTP\/2: it answered ALPN h2 with the alert no_application_protocol/);
+  });
+
+  it('a listener that accepts and never answers', async () => {
+    const server = await silentServer();
+    hostile.push(server);
+    await expectInconclusive(`tls://127.0.0.1:${server.port}`, new RegExp(`cannot judge .*no TLS handshake within ${timeoutMs} ms`));
+  });
+
+  it('a server whose certificate the harness does not trust', async () => {
+    assert.ok(pki.trustedCa);
+    const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--timeout', String(timeoutMs)], 30_000);
+    assertOneLineError(run, 3, /does not trust the server's certificate .*--server-ca/);
+  });
+
+  it('a server that refuses the valid control', async () => {
+    const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', 'spiffe://example.org/nobody'], 30_000);
+    assertOneLineError(run, 3, /refused the valid control credential, so no case can be judged \(rejected at application: HTTP 403/);
+  });
+});
