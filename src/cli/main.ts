@@ -4,6 +4,7 @@ import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
 import { certsCommand, certsOptions, type CertsArguments } from './certs-command.js';
 import { ExitCode } from './exit-codes.js';
+import { serveCommand, serveOptions, type ServeArguments } from './serve-command.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
 
 /**
@@ -33,7 +34,10 @@ async function main(args: string[]): Promise<number> {
     .command<CertsArguments>('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions, async (argv) => {
       exitCode = await certsCommand(argv);
     })
-    .demandCommand(1, 'name a command: run or certs')
+    .command<ServeArguments>('serve <protocol>', 'Run one built-in reference server (grpc, http2 or tls) until Ctrl-C, with its PKI on disk', serveOptions, async (argv) => {
+      exitCode = await serveCommand(argv);
+    })
+    .demandCommand(1, 'name a command: run, certs or serve')
     .strict()
     .help()
     .version()

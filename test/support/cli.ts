@@ -48,3 +48,49 @@ export function failingScenarios(stdout: string): string[] {
 function withoutMtlspecVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('MTLSPEC_')));
 }
+
+export interface LongRunningCli {
+  /** Everything printed so far on stdout. */
+  output(): string;
+  /** Resolves with stdout once a line matches, or rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a CLI command that keeps running (serve), for tests that talk to it. */
+export function startCli(args: readonly string[]): LongRunningCli {
+  const child = spawn(process.execPath, [path.join(packageRoot, 'bin/mtlspec.js'), ...args], {
+    env: { ...withoutMtlspecVariables(process.env), CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return {
+    output: () => stdout,
+    waitFor: (pattern, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + timeoutMs;
+        const poll = setInterval(() => {
+          const match = stdout.match(pattern);
+          if (match) {
+            clearInterval(poll);
+            resolve(match);
+          } else if (Date.now() > deadline || child.exitCode !== null) {
+            clearInterval(poll);
+            reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+          }
+        }, 25);
+      }),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
