@@ -123,6 +123,7 @@ describe('bad input: one line on stderr, exit 2, before any probe', { concurrenc
     ['a malformed SPIFFE ID', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--spiffe-id', 'spiffe://Example.org/a'], /is not a SPIFFE ID: its trust domain/],
     ['a negative timeout', () => ['run', '--timeout', '-5'], /--timeout must be a positive number/],
     ['an unknown flag', () => ['run', '--frobnicate'], /Unknown argument/],
+    ['a flag given twice', () => ['run', '--target', 'tls://127.0.0.1:1', '--send', 'a', '--send', 'b', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--send was given more than once/],
   ];
   for (const [name, args, pattern] of cases) {
     it(name, async () => assertOneLineError(await runCli(args(), 15_000), 2, pattern));

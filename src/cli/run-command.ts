@@ -34,6 +34,11 @@ export interface RunArguments {
   'log-format': LogFormat;
 }
 
+const singleValueFlags = [
+  'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
+  'spiffe-id', 'send', 'report-dir', 'timeout', 'tags', 'log-level', 'log-format',
+] as const satisfies ReadonlyArray<keyof RunArguments>;
+
 export function runOptions(yargs: Argv): Argv<RunArguments> {
   return yargs
     .option('target', { type: 'string', describe: 'The server to test: grpcs://host:port[/pkg.Service/Method], https://host:port/path or tls://host:port. Without it, the built-in reference servers' })
@@ -73,6 +78,9 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
  * before the network is touched.
  */
 export async function settingsFromArguments(argv: RunArguments): Promise<RunSettings> {
+  // yargs turns a repeated flag into a list; every flag here but --flaw takes one value.
+  const repeated = singleValueFlags.find((flag) => Array.isArray(argv[flag]));
+  if (repeated) throw new InputError(`--${repeated} was given more than once; give it once`);
   if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new InputError(`--timeout must be a positive number of milliseconds (got ${argv.timeout})`);
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
   const spiffeProblem = spiffeIdProblem(spiffeId);

@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createRunPki, loopbackHosts, PrivateDir } from '../src/pki/index.js';
+import { failingScenarios, runCli, type CliRun } from './support/cli.js';
+import { startNginx, type NginxOptions, type RunningNginx } from './support/nginx.js';
+import { startSServer, type RunningSServer, type SServerOptions } from './support/s-server.js';
+
+/**
+ * The CLI's verdicts against real servers nobody here wrote: nginx and
+ * OpenSSL's s_server, each configured the way a user might, some correctly and
+ * some not. The harness only gets what a user gives it (a URL and PEM files),
+ * so a wrong verdict here is a wrong verdict a user would have seen.
+ *
+ * The expected failing sets are what these servers do (nginx 1.22.1, OpenSSL
+ * 3.0 on Debian 12), each explained where it is pinned. They are exact: an
+ * extra FAIL is as wrong as a missing one.
+ */
+
+/** One probe's ceiling: a refusal on loopback takes milliseconds, so 3 s only matters when something hangs. */
+const probeTimeoutMs = '3000';
+/** The whole CLI run (~1.5 s each, all started at once); generous so a loaded CI box is not a failure. */
+const cliTimeoutMs = 30_000;
+
+type ServerName = 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 's_server' | 's_server lax' | 's_server tls12';
+
+const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols'>> = {
+  'nginx on': { verifyClient: 'on', protocols: 'TLSv1.3' },
+  'nginx optional': { verifyClient: 'optional', protocols: 'TLSv1.3' },
+  'nginx optional_no_ca': { verifyClient: 'optional_no_ca', protocols: 'TLSv1.3' },
+  'nginx on tls12': { verifyClient: 'on', protocols: 'TLSv1.2 TLSv1.3' },
+};
+
+/** All in -rev mode: a line sent gets a reversed line back, which is what --send needs to see acceptance. */
+const sServerConfigs: Record<Extract<ServerName, `s_server${string}`>, Pick<SServerOptions, 'verifyReturnError' | 'tls13Only' | 'mode'>> = {
+  's_server': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
+  's_server lax': { verifyReturnError: false, tls13Only: true, mode: 'rev' },
+  's_server tls12': { verifyReturnError: true, tls13Only: false, mode: 'rev' },
+};
+
+interface Expected {
+  code: number;
+  /** Exact "case@protocol" keys of the FAIL lines. */
+  failing: string[];
+  /** Exact "case@protocol" keys of the SKIP lines. */
+  skipped: string[];
+  /** The counts part of the summary line, e.g. "8 scenarios: 7 passed, 0 failed, 0 inconclusive, 1 skipped". */
+  summary: string;
+}
+
+interface RunCase {
+  name: string;
+  server: ServerName;
+  /** Appended to the target URL (nginx serves /hello). */
+  path?: string;
+  args?: string[];
+  expected: Expected;
+}
+
+/** Without --spiffe-id the target's SPIFFE policy is unknown, so its case is skipped, not judged. */
+const spiffeSkipped = (protocol: string): string[] => [`spiffe/wrong-id@${protocol}`];
+
+/**
+ * What a user types in a shell: `--send "hello\n"` reaches the CLI as a
+ * backslash and an n, which the CLI turns into a newline; s_server -rev
+ * answers only whole lines.
+ */
+const sendLine = ['--send', 'hello\\n'];
+
+const runCases: readonly RunCase[] = [
+  {
+    name: 'nginx ssl_verify_client on, TLSv1.3: every judged case passes',
+    server: 'nginx on',
+    path: 'hello',
+    expected: { code: 0, failing: [], skipped: spiffeSkipped('http2'), summary: '8 scenarios: 7 passed, 0 failed, 0 inconclusive, 1 skipped' },
+  },
+  {
+    // nginx does no SPIFFE authorization at all: any certificate from the CA
+    // gets /hello, whatever URI SAN it names. A true finding, once the user
+    // says which ID should be the only one allowed.
+    name: 'nginx ssl_verify_client on with --spiffe-id: the wrong SPIFFE ID is accepted',
+    server: 'nginx on',
+    path: 'hello',
+    args: ['--spiffe-id', 'spiffe://example.org/client'],
+    expected: { code: 1, failing: ['spiffe/wrong-id@http2'], skipped: [], summary: '8 scenarios: 7 passed, 1 failed, 0 inconclusive' },
+  },
+  {
+    // optional: a certificate, if sent, must verify; none at all is fine.
+    name: 'nginx ssl_verify_client optional: a client without a certificate gets in',
+    server: 'nginx optional',
+    path: 'hello',
+    expected: { code: 1, failing: ['tls/no-client-cert@http2'], skipped: spiffeSkipped('http2'), summary: '8 scenarios: 6 passed, 1 failed, 0 inconclusive, 1 skipped' },
+  },
+  {
+    // optional_no_ca: nginx asks for a certificate but forgives the verify
+    // errors that mean "no trusted chain" (unable to get issuer, self-signed),
+    // and a missing certificate too: a stranger CA's, a self-signed one and
+    // none at all get in. Other verify errors are not forgiven: expired (10)
+    // and serverAuth-only EKU (26, unsuitable purpose) still get HTTP 400.
+    name: 'nginx ssl_verify_client optional_no_ca: unverifiable and missing certificates get in',
+    server: 'nginx optional_no_ca',
+    path: 'hello',
+    expected: {
+      code: 1,
+      failing: ['tls/no-client-cert@http2', 'x509/chain/self-signed@http2', 'x509/chain/untrusted-ca@http2'],
+      skipped: spiffeSkipped('http2'),
+      summary: '8 scenarios: 4 passed, 3 failed, 0 inconclusive, 1 skipped',
+    },
+  },
+  {
+    name: 'nginx ssl_protocols TLSv1.2 TLSv1.3: a TLS 1.2 client gets in',
+    server: 'nginx on tls12',
+    path: 'hello',
+    expected: { code: 1, failing: ['tls/version/tls12@http2'], skipped: spiffeSkipped('http2'), summary: '8 scenarios: 6 passed, 1 failed, 0 inconclusive, 1 skipped' },
+  },
+  {
+    // s_server refuses each bad client with a TLS 1.3 alert after the
+    // client's handshake: certificate_required for none, unknown_ca for a
+    // stranger or self-signed, unsupported_certificate for EKU serverAuth
+    // only, certificate_expired for expired; protocol_version for TLS 1.2.
+    name: 's_server -Verify 1 -verify_return_error -tls1_3 -rev: every judged case passes',
+    server: 's_server',
+    args: sendLine,
+    expected: { code: 0, failing: [], skipped: spiffeSkipped('tls'), summary: '8 scenarios: 7 passed, 0 failed, 0 inconclusive, 1 skipped' },
+  },
+  {
+    // Without -verify_return_error s_server logs each verify error and
+    // carries on, so every certificate that fails verification (stranger CA,
+    // self-signed, serverAuth-only EKU, expired) is served. A missing
+    // certificate is still refused: -Verify makes one mandatory on its own.
+    name: 's_server without -verify_return_error: every unverifiable certificate is served',
+    server: 's_server lax',
+    args: sendLine,
+    expected: {
+      code: 1,
+      failing: ['x509/chain/self-signed@tls', 'x509/chain/untrusted-ca@tls', 'x509/usage/eku-server-auth-only@tls', 'x509/validity/expired@tls'],
+      skipped: spiffeSkipped('tls'),
+      summary: '8 scenarios: 3 passed, 4 failed, 0 inconclusive, 1 skipped',
+    },
+  },
+  {
+    name: 's_server allowing TLS 1.2: a TLS 1.2 client gets in',
+    server: 's_server tls12',
+    args: sendLine,
+    expected: { code: 1, failing: ['tls/version/tls12@tls'], skipped: spiffeSkipped('tls'), summary: '8 scenarios: 6 passed, 1 failed, 0 inconclusive, 1 skipped' },
+  },
+];
+
+/** The "SKIP <case> over <protocol>" lines, as "case@protocol" keys. */
+function skippedScenarios(stdout: string): string[] {
+  return [...stdout.matchAll(/^\s+SKIP\s+(\S+) over (\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
+}
+
+/** The base64 between a PEM's armour lines, on one line. */
+function pemBody(pem: string): string {
+  return pem
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('-----'))
+    .join('')
+    .trim();
+}
+
+/** Every file under `dir`, recursively: reports may grow subdirectories. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => path.join(dir, name))
+    .filter((file) => statSync(file).isFile());
+}
+
+/**
+ * What a report file says, including any attachment cucumber stored as
+ * base64 (today all are IDENTITY, but a key hidden in base64 would still be a
+ * leak), so the key check below cannot be dodged by an encoding change.
+ */
+function readableText(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  if (!file.endsWith('.ndjson')) return text;
+  const decoded: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"BASE64"')) continue;
+    const message: unknown = JSON.parse(line);
+    const attachment = (message as { attachment?: { body?: unknown; contentEncoding?: unknown } }).attachment;
+    if (attachment?.contentEncoding === 'BASE64' && typeof attachment.body === 'string') {
+      decoded.push(Buffer.from(attachment.body, 'base64').toString('utf8'));
+    }
+  }
+  return [text, ...decoded].join('\n');
+}
+
+let files: PrivateDir;
+let caKeyPem: string;
+let args: { ca: string; caKey: string };
+const reportRoot = mkdtempSync(path.join(tmpdir(), 'mtlspec-external-'));
+const urls = new Map<ServerName, string>();
+const closers: Array<() => Promise<void>> = [];
+/** The running servers, kept for their own logs when a run surprises. */
+const sServers = new Map<ServerName, RunningSServer>();
+const nginxes = new Map<ServerName, RunningNginx>();
+
+before(async () => {
+  const pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: 'generate', serverHosts: loopbackHosts });
+  assert.ok(pki.trustedCa && pki.server, 'the run PKI made no trusted CA or server leaf');
+  caKeyPem = pki.trustedCa.key.privateKeyPem;
+  // The one CA signs the servers' certificate and the clients they accept,
+  // so ca.pem serves as both --ca-cert and --server-ca, as in a small setup.
+  files = new PrivateDir('mtlspec-external-ca-');
+  args = { ca: files.write('ca.pem', pki.trustedCa.certPem), caKey: files.write('ca.key', caKeyPem) };
+  const pems = { clientCaPem: pki.trustedCa.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
+  // All at once: startNginx installs nginx (synchronously) on its first call
+  // if it is missing, so the later calls find it there.
+  await Promise.all([
+    ...Object.entries(nginxConfigs).map(async ([name, config]) => {
+      const server = await startNginx({ ...config, ...pems });
+      closers.push(() => server.close());
+      nginxes.set(name as ServerName, server);
+      urls.set(name as ServerName, server.url);
+    }),
+    ...Object.entries(sServerConfigs).map(async ([name, config]) => {
+      const server = await startSServer({ ...config, ...pems });
+      closers.push(() => server.close());
+      sServers.set(name as ServerName, server);
+      urls.set(name as ServerName, server.url);
+    }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all(closers.map((close) => close()));
+  files?.remove();
+  rmSync(reportRoot, { recursive: true, force: true });
+});
+
+/** What to print when a run surprises: the CLI's words and the server's own account. */
+function explain(run: CliRun, server: ServerName): string {
+  const nginx = nginxes.get(server);
+  const sServer = sServers.get(server);
+  const serverSide = nginx ? `nginx error log:\n${nginx.errorLogTail(40)}` : sServer ? `s_server output:\n${sServer.output().slice(-3000)}` : '';
+  return `--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}\n--- ${serverSide}`;
+}
+
+// Concurrent: each run is its own process (~1.5 s alone, mostly Node and
+// cucumber starting up), so together they take ~7-11 s on two cores instead
+// of ~15 s in a row. No two runs share an s_server (it serves one connection
+// at a time, and one run probes sequentially); the two runs against
+// 'nginx on' may overlap, as nginx serves many connections at once.
+describe('mtlspec run --target against servers we did not write', { concurrency: true }, () => {
+  for (const { name, server, path: urlPath, args: extraArgs = [], expected } of runCases) {
+    test(name, async (t) => {
+      const url = urls.get(server);
+      assert.ok(url, `${server} did not start`);
+      const reportDir = path.join(reportRoot, name.replace(/[^a-z0-9]+/gi, '-'));
+      const run = await runCli(
+        [
+          'run',
+          '--target', `${url}${urlPath ?? ''}`,
+          '--ca-cert', args.ca,
+          '--ca-key', args.caKey,
+          '--server-ca', args.ca,
+          '--report-dir', reportDir,
+          '--timeout', probeTimeoutMs,
+          ...extraArgs,
+        ],
+        cliTimeoutMs,
+      );
+      // The verdict lines, so a passing run still shows what it saw and how long each probe took.
+      for (const line of run.stdout.split('\n').filter((l) => /^\s+[A-Z]+\s+\S+ over |^mtlspec: \d+ scenarios/.test(l))) t.diagnostic(line.trim());
+      const why = explain(run, server);
+      assert.deepEqual(failingScenarios(run.stdout), expected.failing, why);
+      assert.deepEqual(skippedScenarios(run.stdout), expected.skipped, why);
+      assert.match(run.stdout, new RegExp(`^mtlspec: ${expected.summary} in [\\d.]+ s; report: `, 'm'), why);
+      assert.equal(run.code, expected.code, why);
+
+      // A user's CA key never appears in any report: not as PEM, and not as
+      // bare base64 either. The slice comes from the middle of the key's body
+      // because a PKCS#8 P-256 key starts with the same ~48 characters as
+      // every other one; and the reports are compared with line breaks
+      // removed, so a re-wrapped copy would still show.
+      const keyBody = pemBody(caKeyPem);
+      const middle = Math.floor((keyBody.length - 40) / 2);
+      const keySlice = keyBody.slice(middle, middle + 40);
+      assert.ok(middle >= 60 && keySlice.length === 40, `the CA key's body (${keyBody.length} chars) is long enough for a slice past its common prefix`);
+      const reports = filesUnder(reportDir);
+      assert.deepEqual(
+        ['conformance.html', 'junit.xml', 'messages.ndjson'].filter((f) => !reports.includes(path.join(reportDir, f))),
+        [],
+        'all three reports written, so the key check below is not vacuous',
+      );
+      for (const file of reports) {
+        const text = readableText(file);
+        const unwrapped = text.replace(/\\r|\\n|\s/g, '');
+        assert.doesNotMatch(text, /PRIVATE KEY/, `${file} holds a private key`);
+        assert.ok(!unwrapped.includes(keySlice), `${file} holds the body of the CA key`);
+      }
+    });
+  }
+});
