@@ -1,34 +1,27 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { assert } from 'chai';
 import { cases } from '../fixtures/cases.js';
-import { findCase } from '../src/catalogue/case.js';
+import { findCase, findClientCase, type ClientCase } from '../src/catalogue/case.js';
 import { credentialText, recordFileName, scenarioRecord, verdictLine } from '../src/report/evidence.js';
-import type { Protocol } from '../src/target/target.js';
-import { judge, notProbed } from '../src/verdict/judge.js';
+import type { TargetKey } from '../src/target/target.js';
+import { judge, judgeServer, notProbed, type Verdict } from '../src/verdict/judge.js';
 import { currentSession } from './hooks.js';
 import type { MtlsWorld } from './world.js';
 
-const validCase = findCase(cases, 'x509/valid');
-
-Given('the valid control credential was probed on the {protocol} target', async function (this: MtlsWorld, protocol: Protocol) {
+Given('the valid control credential was probed on the {protocol} target', async function (this: MtlsWorld, protocol: TargetKey) {
   this.protocol = protocol;
   // Not asserted here: a refused control makes the verdict inconclusive, with the reason.
   // The session probes it once per run and path; every scenario shares that answer.
-  this.control = await currentSession().control(protocol, validCase);
+  this.control = await currentSession().control(protocol);
 });
 
 When('a client presents the credential {string}', async function (this: MtlsWorld, caseId: string): Promise<'skipped' | undefined> {
   if (!this.protocol) throw new Error('a "Given the ... target" step must come first');
   const session = currentSession();
-  this.conformanceCase = findCase(cases, caseId);
-  const unavailable = session.unavailableReason(this.conformanceCase);
-  if (unavailable) {
-    const record = scenarioRecord(this.conformanceCase, this.protocol, session.target(this.protocol).url, notProbed(this.conformanceCase, unavailable), { control: this.control });
-    this.attach(verdictLine(record), { mediaType: 'text/plain', fileName: 'verdict.txt' });
-    this.attach(JSON.stringify(record, null, 2), { mediaType: 'application/json', fileName: recordFileName });
-    return 'skipped';
-  }
-  this.probe = await session.probeCase(this.conformanceCase, this.protocol);
+  const clientCase = findClientCase(cases, caseId);
+  this.conformanceCase = clientCase;
+  if (skipIfUnavailable(this, clientCase)) return 'skipped';
+  this.probe = await session.probeCase(clientCase, this.protocol);
   this.attach(credentialText(this.probe.credential?.certPem), { mediaType: 'text/plain', fileName: 'client-certificate.txt' });
   return undefined;
 });
@@ -41,20 +34,55 @@ Then('the target refuses the connection, as {string} requires', function (this: 
   return conclude(this, 'rejected', rule);
 });
 
-/** Judges the scenario, attaches the evidence, and maps the verdict onto cucumber's statuses. */
-function conclude(world: MtlsWorld, expectedInFeature: 'accepted' | 'rejected', ruleInFeature: string): 'skipped' | undefined {
-  const { conformanceCase, probe, protocol } = world;
-  if (!conformanceCase || !probe || !protocol) throw new Error('a "When a client presents ..." step must come first');
-  // The feature file and the catalogue must tell the same story.
+Then('the target answers, which is recorded, as {string} asks', function (this: MtlsWorld, rule: string) {
+  return conclude(this, 'observed', rule);
+});
+
+Then("the server's certificate satisfies {string}, as {string} requires", function (this: MtlsWorld, caseId: string, rule: string) {
+  const { protocol, control } = this;
+  if (!protocol) throw new Error('a "Given the valid control credential ..." step must come first');
+  const session = currentSession();
+  const serverCase = findCase(cases, caseId);
+  if (serverCase.kind !== 'server') throw new Error(`case "${caseId}" presents a client credential; use "When a client presents the credential"`);
+  this.conformanceCase = serverCase;
+  assert.equal(rule, serverCase.rule, `the feature cites "${rule}" but the catalogue says ${serverCase.id} checks "${serverCase.rule}"`);
+  if (skipIfUnavailable(this, serverCase)) return 'skipped';
+  const context = { now: new Date(), protocol: session.target(protocol).protocol, serverSpiffeId: session.settings.serverSpiffeId, alpn: control?.outcome.tls.alpn };
+  const verdict = judgeServer(serverCase, control?.outcome, context, { strict: session.settings.strict });
+  if (control?.outcome.tls.server) {
+    this.attach(credentialText(control.outcome.tls.server.certificatePem), { mediaType: 'text/plain', fileName: 'server-certificate.txt' });
+  }
+  return record(this, verdict, undefined);
+});
+
+/** Attaches the skip record when the run cannot probe this case; true if it did. */
+function skipIfUnavailable(world: MtlsWorld, conformanceCase: ClientCase | ReturnType<typeof findCase>): boolean {
+  const session = currentSession();
+  const unavailable = session.unavailableReason(conformanceCase);
+  if (!unavailable || !world.protocol) return false;
+  record(world, notProbed(conformanceCase, unavailable), undefined);
+  return true;
+}
+
+/** Judges a client scenario, after checking the feature and the catalogue tell the same story. */
+function conclude(world: MtlsWorld, expectedInFeature: ClientCase['expect'], ruleInFeature: string): 'skipped' | undefined {
+  const { conformanceCase, probe } = world;
+  if (!conformanceCase || conformanceCase.kind !== 'client' || !probe) throw new Error('a "When a client presents ..." step must come first');
   assert.equal(ruleInFeature, conformanceCase.rule, `the feature cites "${ruleInFeature}" but the catalogue says ${conformanceCase.id} checks "${conformanceCase.rule}"`);
   assert.equal(expectedInFeature, conformanceCase.expect, `the feature expects ${expectedInFeature} but the catalogue says ${conformanceCase.id} must be ${conformanceCase.expect}`);
+  const verdict = judge(conformanceCase, probe.outcome, world.control?.outcome, { strict: currentSession().settings.strict });
+  return record(world, verdict, probe);
+}
 
-  const verdict = judge(conformanceCase, probe.outcome, world.control?.outcome);
-  const record = scenarioRecord(conformanceCase, protocol, probe.target.url, verdict, { probe, control: world.control });
-  world.attach(verdictLine(record), { mediaType: 'text/plain', fileName: 'verdict.txt' });
-  world.attach(JSON.stringify(record, null, 2), { mediaType: 'application/json', fileName: recordFileName });
-
+/** Attaches the verdict and its record, and maps the verdict onto cucumber's statuses. */
+function record(world: MtlsWorld, verdict: Verdict, probe: MtlsWorld['probe']): 'skipped' | undefined {
+  const { conformanceCase, protocol } = world;
+  if (!conformanceCase || !protocol) throw new Error('no case to record');
+  const target = currentSession().target(protocol).url;
+  const scenario = scenarioRecord(conformanceCase, protocol, target, verdict, { probe, control: world.control });
+  world.attach(verdictLine(scenario), { mediaType: 'text/plain', fileName: 'verdict.txt' });
+  world.attach(JSON.stringify(scenario, null, 2), { mediaType: 'application/json', fileName: recordFileName });
   if (verdict.status === 'failed') assert.fail(`${conformanceCase.id}: ${verdict.why}`);
   // Cucumber has no "inconclusive"; skipped is the one status that is neither pass nor fail.
-  return verdict.status === 'inconclusive' ? 'skipped' : undefined;
+  return verdict.status === 'inconclusive' || verdict.status === 'skipped' ? 'skipped' : undefined;
 }

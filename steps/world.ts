@@ -1,11 +1,12 @@
 import { World, defineParameterType, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import type { ConformanceCase } from '../src/catalogue/case.js';
 import type { CaseProbe } from '../src/run/session.js';
-import { protocolFromLabel, protocolLabels, type Protocol } from '../src/target/target.js';
+import { targetKeyFromLabel, targetLabels, type TargetKey } from '../src/target/target.js';
 
 /** Per-scenario state: which protocol, which case, what the probes saw. */
 export class MtlsWorld extends World {
-  protocol: Protocol | undefined;
+  /** Which of the run's targets: a protocol, or the pinned-clients server. */
+  protocol: TargetKey | undefined;
   conformanceCase: ConformanceCase | undefined;
   probe: CaseProbe | undefined;
   control: CaseProbe | undefined;
@@ -19,6 +20,7 @@ setWorldConstructor(MtlsWorld);
 
 defineParameterType({
   name: 'protocol',
-  regexp: new RegExp(Object.values(protocolLabels).map((label) => label.replace('/', '\\/')).join('|')),
-  transformer: (label: string): Protocol => protocolFromLabel(label),
+  // Longest first, so "pinned HTTP/2" is not read as "HTTP/2".
+  regexp: new RegExp(Object.values(targetLabels).sort((a, b) => b.length - a.length).map((label) => label.replace('/', '\\/')).join('|')),
+  transformer: (label: string): TargetKey => targetKeyFromLabel(label),
 });

@@ -50,11 +50,15 @@ describe('socket errors', () => {
     assert.equal(reason('ECONNREFUSED'), 'refused');
     assert.equal(reason('ENOTFOUND'), 'dns');
     assert.equal(reason('ERR_SSL_WRONG_VERSION_NUMBER'), 'not-tls');
-    assert.equal(reason('DEPTH_ZERO_SELF_SIGNED_CERT'), 'server-untrusted');
-    assert.equal(reason('ERR_TLS_CERT_ALTNAME_INVALID'), 'server-untrusted');
+    assert.equal(reason('ERR_SSL_NO_PROTOCOLS_AVAILABLE'), 'client-unsupported');
     assert.equal(reason('EWHATEVER'), 'error');
     // An HTTP/1.1-only server refuses ALPN h2: a protocol mismatch, not a verdict on the credential.
     assert.equal(reason('ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL'), 'no-alpn');
+  });
+
+  it('a server that picks a version the client did not offer refused the ones offered', () => {
+    const o = classifySocketError(error('ERR_SSL_UNSUPPORTED_PROTOCOL'), false, facts());
+    assert.equal(o.kind === 'rejected' && o.stage, 'handshake');
   });
 
   it('a reset is a refusal without an alert, at the stage it happened', () => {

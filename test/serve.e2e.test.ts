@@ -33,7 +33,9 @@ describe('mtlspec serve', { concurrency: 2 }, () => {
     await server.waitFor(/Ctrl-C stops it/);
     const run = await runCli([...printedRunArguments(server.output()), '--report-dir', path.join(reportRoot, 'tls')]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /8 scenarios: 8 passed, 0 failed, 0 inconclusive in/);
+    // Everything runs but the CRL case and the server-SPIFFE-ID case, which the printed line does not enable.
+    assert.match(run.stdout, /45 scenarios: \d+ passed( \(\+\d+ passed with a SHOULD warning\))?, 0 failed, 0 inconclusive, 2 skipped, 5 informational in/);
+    assert.match(run.stdout, /SKIP\s+x509\/revocation\/revoked over tls/);
     assert.match(run.stdout, /x509\/valid over tls/);
     assert.equal(await server.stop('SIGTERM'), 0);
     assert.match(server.output(), /stopped \(SIGTERM\)/);

@@ -1,36 +1,60 @@
 import type { SecureVersion } from 'node:tls';
 import type { LeafTemplate, TemplateContext } from '../pki/template.js';
+import type { ServerFacts } from '../probe/outcome.js';
+import type { Protocol } from '../target/target.js';
 
 /**
- * One conformance case: a client credential (valid, absent, or a valid one
- * with a single named defect), how the client connects, and what a correct
- * server must do. Cases are data; fixtures/cases.ts holds the catalogue.
+ * One conformance case, as data. fixtures/cases.ts holds the catalogue; a
+ * feature file names each case by id in one Examples line per protocol.
+ *
+ * Two kinds: a client case presents a credential (valid, absent, or valid
+ * with one named defect) and says what a correct server does with it; a
+ * server case checks the target's own certificate, as the control probe saw it.
  */
-export interface ConformanceCase {
+export type ConformanceCase = ClientCase | ServerCase;
+
+interface CaseBase {
   /** Stable, path-like id, selectable on the command line: "x509/validity/expired". */
   readonly id: string;
   readonly title: string;
   /** The rule it checks, as a citation: "RFC 5280 4.1.2.5". */
   readonly rule: string;
-  /** MUST cases fail the run; SHOULD and INFO cases are reported apart. */
+  /**
+   * MUST: a failure fails the run. SHOULD: a failure is a warning, unless
+   * --strict. INFO: observed and reported, never judged.
+   */
   readonly level: 'MUST' | 'SHOULD' | 'INFO';
-  readonly expect: 'accepted' | 'rejected';
-  /** Alerts a server may legitimately send for this refusal (the SHOULD tier). */
-  readonly expectedAlerts: readonly string[];
-  readonly credential: CredentialSpec;
-  /** Restricts the TLS versions the client offers. */
-  readonly tlsVersions?: { min?: SecureVersion; max?: SecureVersion };
   /** What the run must know about the target for the case to mean anything. */
   readonly requires?: readonly TargetKnowledge[];
 }
 
-/**
- * Facts about a target's policy that the harness cannot discover: a case that
- * depends on one is skipped, with the reason, unless the run declares it.
- */
-export type TargetKnowledge =
-  /** The target authorizes clients by SPIFFE ID, and the run named the allowed ID (--spiffe-id). */
-  'spiffe-authorization';
+export interface ClientCase extends CaseBase {
+  readonly kind: 'client';
+  /** 'observed': INFO cases only, which record what the server did without an expectation. */
+  readonly expect: 'accepted' | 'rejected' | 'observed';
+  /** Alerts a server may legitimately send for this refusal (the SHOULD tier); empty: none checked. */
+  readonly expectedAlerts: readonly string[];
+  readonly credential: CredentialSpec;
+  /** Restricts the TLS versions the client offers. */
+  readonly tlsVersions?: { min?: SecureVersion; max?: SecureVersion };
+  /** OpenSSL cipher string for the client, when the case needs what the default forbids (TLS 1.0). */
+  readonly clientCiphers?: string;
+}
+
+export interface ServerCase extends CaseBase {
+  readonly kind: 'server';
+  /** Returns what is wrong with the server's certificate, or undefined when it satisfies the rule. */
+  readonly check: (server: ServerFacts, context: ServerCheckContext) => string | undefined;
+}
+
+export interface ServerCheckContext {
+  readonly now: Date;
+  readonly protocol: Protocol;
+  /** The SPIFFE ID the server must present (--server-spiffe-id), when known. */
+  readonly serverSpiffeId: string | undefined;
+  /** The ALPN protocol the server chose, for protocol checks. */
+  readonly alpn: string | false | undefined;
+}
 
 export type CredentialSpec =
   /** Present no certificate at all. */
@@ -40,6 +64,18 @@ export type CredentialSpec =
   /** Present a leaf minted from the valid template with one defect applied. */
   | { kind: 'defect'; apply: (valid: LeafTemplate, context: TemplateContext) => LeafTemplate };
 
+/**
+ * Facts about a target's policy that the harness cannot discover: a case that
+ * depends on one is skipped, with the reason, unless the run declares it.
+ */
+export type TargetKnowledge =
+  /** The target authorizes clients by SPIFFE ID, and the run named the allowed ID (--spiffe-id). */
+  | 'spiffe-authorization'
+  /** The target loaded the CRL of its client CA that this harness wrote (--target-has-crl). */
+  | 'crl-loaded'
+  /** The run named the SPIFFE ID the server must present (--server-spiffe-id). */
+  | 'server-spiffe-id';
+
 /** A catalogue lookup that explains itself when the id is unknown. */
 export function findCase(catalogue: readonly ConformanceCase[], id: string): ConformanceCase {
   const found = catalogue.find((c) => c.id === id);
@@ -47,4 +83,18 @@ export function findCase(catalogue: readonly ConformanceCase[], id: string): Con
     throw new Error(`unknown case "${id}"; known cases: ${catalogue.map((c) => c.id).join(', ')}`);
   }
   return found;
+}
+
+export function findClientCase(catalogue: readonly ConformanceCase[], id: string): ClientCase {
+  const found = findCase(catalogue, id);
+  if (found.kind !== 'client') throw new Error(`case "${id}" checks the server's certificate; it presents no client credential`);
+  return found;
+}
+
+/**
+ * Cases selected the way h2spec selects tests: an exact id, or a prefix that
+ * ends at a "/" boundary ("x509/validity" selects both validity cases).
+ */
+export function selectCases(catalogue: readonly ConformanceCase[], selectors: readonly string[]): ConformanceCase[] {
+  return catalogue.filter((c) => selectors.some((s) => c.id === s || c.id.startsWith(`${s.replace(/\/$/, '')}/`)));
 }

@@ -4,17 +4,22 @@ import { InputError, loadCredentials, readCaBundle } from '../run/inputs.js';
 import { preflight } from '../run/preflight.js';
 import {
   defaultClientSpiffeId,
+  referenceServerSpiffeId,
   defaultTimeoutMs,
   referenceProtocols,
   type CredentialSource,
+  type ReferenceFlaw,
   type RunSettings,
   type TargetSettings,
 } from '../run/settings.js';
 import { scenarioLine, summaryLine } from '../report/terminal.js';
-import { allServerFlaws, type ServerFlaw } from '../servers/types.js';
-import { parseTargetUrl, protocolLabels, TargetUrlError } from '../target/target.js';
+import { allServerFlaws } from '../servers/types.js';
+import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
+import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
+import { cases } from '../../fixtures/cases.js';
+import { selectCases, type TargetKnowledge } from '../catalogue/case.js';
 
 export interface RunArguments {
   target: string | undefined;
@@ -29,14 +34,19 @@ export interface RunArguments {
   'report-dir': string;
   timeout: number;
   tags: string | undefined;
-  flaw: ServerFlaw[];
+  case: string[];
+  strict: boolean;
+  'server-spiffe-id': string | undefined;
+  'crl-out': string | undefined;
+  'target-has-crl': boolean;
+  flaw: ReferenceFlaw[];
   'log-level': LogLevel;
   'log-format': LogFormat;
 }
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'report-dir', 'timeout', 'tags', 'log-level', 'log-format',
+  'spiffe-id', 'send', 'report-dir', 'timeout', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out',
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 export function runOptions(yargs: Argv): Argv<RunArguments> {
@@ -56,10 +66,15 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('report-dir', { type: 'string', default: 'reports', describe: 'Where conformance.html, junit.xml and messages.ndjson are written' })
     .option('timeout', { type: 'number', default: defaultTimeoutMs, describe: 'Milliseconds one probe may take, connect to answer' })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
+    .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
+    .option('strict', { type: 'boolean', default: false, describe: 'SHOULD-level findings (a wrong or missing alert, a SHOULD case) fail the run instead of warning' })
+    .option('server-spiffe-id', { type: 'string', describe: "The SPIFFE ID the server must present; checks the server certificate's URI SAN" })
+    .option('crl-out', { type: 'string', describe: "With --ca-key: write the CA's CRL, listing mtlspec's revoked test serial, to this file (load it into the target)" })
+    .option('target-has-crl', { type: 'boolean', default: false, describe: 'The target has loaded the CRL written by --crl-out: run the revocation case' })
     .option('flaw', {
       type: 'array',
-      choices: allServerFlaws,
-      default: [] as ServerFlaw[],
+      choices: [...allServerFlaws, ...allServerCertificateFlaws],
+      default: [] as ReferenceFlaw[],
       describe: 'Built-in servers only: switch on a deliberate flaw, to watch the harness catch it',
     })
     .option('log-level', { choices: logLevels, default: 'warn' as LogLevel, describe: 'Diagnostic logs on stderr (info: servers and targets; debug: every probe)' })
@@ -69,6 +84,7 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .example('$0 run --target grpcs://localhost:50051 --client-cert client.pem --client-key client.key --server-ca ca.pem', 'Your gRPC server (health check), with one client credential: cases that need the CA key are skipped')
     .example('$0 run --target tls://localhost:4433 --send "Hello server\\n" --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'A raw TLS server that answers a line')
     .example('$0 run --flaw accept-any-cert', 'Watch the harness catch a server that accepts any client certificate')
+    .example('$0 run --case x509/validity/expired --case spiffe', 'One case, and every SPIFFE case (ids as in h2spec)')
     .example('MTLSPEC_TARGET=https://localhost:8443/ $0 run --ca-cert ca.pem --ca-key ca.key', 'Settings also come from MTLSPEC_* variables and mtlspec.config.json/.yaml; flags win') as unknown as Argv<RunArguments>;
 }
 
@@ -85,13 +101,32 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
   const spiffeProblem = spiffeIdProblem(spiffeId);
   if (spiffeProblem) throw new InputError(`--spiffe-id "${spiffeId}" is not a SPIFFE ID: ${spiffeProblem}`);
-  const common = { clientSpiffeId: spiffeId, timeoutMs: argv.timeout, logLevel: argv['log-level'], logFormat: argv['log-format'] };
+  if (argv['server-spiffe-id'] !== undefined) {
+    const problem = spiffeIdProblem(argv['server-spiffe-id']);
+    if (problem) throw new InputError(`--server-spiffe-id "${argv['server-spiffe-id']}" is not a SPIFFE ID: ${problem}`);
+  }
+  const unknownCase = argv.case.find((selector) => selectCases(cases, [selector]).length === 0);
+  if (unknownCase) throw new InputError(`--case "${unknownCase}" matches no case; ids look like ${cases.slice(0, 3).map((c) => c.id).join(', ')} (mtlspec cases lists them all)`);
+  const common = {
+    clientSpiffeId: spiffeId,
+    timeoutMs: argv.timeout,
+    strict: argv.strict,
+    ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
+    logLevel: argv['log-level'],
+    logFormat: argv['log-format'],
+  };
 
   const externalOnly = (['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send'] as const).filter((flag) => argv[flag] !== undefined);
   if (!argv.target) {
     if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI`);
+    if (argv['crl-out'] || argv['target-has-crl']) throw new InputError('--crl-out and --target-has-crl need --target: the built-in servers load their CRL themselves');
     // The reference servers' policy is ours: every fact about it is known.
-    return { ...common, knowledge: ['spiffe-authorization'], target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw } };
+    return {
+      ...common,
+      serverSpiffeId: argv['server-spiffe-id'] ?? referenceServerSpiffeId,
+      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id'],
+      target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw },
+    };
   }
   if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
   try {
@@ -111,8 +146,14 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv['server-ca'] ? { serverCaFile: argv['server-ca'] } : {}),
     ...(argv.send !== undefined ? { send: unescapeSend(argv.send) } : {}),
   };
-  // An external target's SPIFFE policy is known only when the user names the ID it authorizes.
-  return { ...common, knowledge: argv['spiffe-id'] !== undefined ? ['spiffe-authorization'] : [], target };
+  if (argv['crl-out'] && credentials.kind !== 'ca') throw new InputError('--crl-out needs --ca-cert and --ca-key: the CRL is signed by the CA');
+  // An external target's policy is known only as far as the user declares it.
+  const knowledge: TargetKnowledge[] = [
+    ...(argv['spiffe-id'] !== undefined ? (['spiffe-authorization'] as const) : []),
+    ...(argv['target-has-crl'] ? (['crl-loaded'] as const) : []),
+    ...(argv['server-spiffe-id'] !== undefined ? (['server-spiffe-id'] as const) : []),
+  ];
+  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}) };
 }
 
 function credentialSource(argv: RunArguments): CredentialSource {
@@ -132,6 +173,11 @@ function pair(argv: RunArguments, certFlag: 'ca-cert' | 'client-cert', keyFlag: 
   return certFile && keyFile ? { certFile, keyFile } : undefined;
 }
 
+/** Cucumber selects scenarios by name; each scenario's name holds its case id followed by " (". */
+function namePatterns(selectors: readonly string[]): string[] {
+  return selectors.map((selector) => ` ${selector.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\S*)? \\(`);
+}
+
 /** Only the target's protocol runs against an external target; the built-in run covers all three. */
 function tagsFor(settings: RunSettings, userTags: string | undefined): string {
   const protocols = settings.target.kind === 'reference' ? settings.target.protocols : [parseTargetUrl(settings.target.url).protocol];
@@ -144,7 +190,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
   const target = settings.target;
   if (target.kind === 'reference') {
     const flaws = target.flaws.length > 0 ? ` with flaws: ${target.flaws.join(', ')}` : '';
-    process.stdout.write(`mtlspec: built-in reference servers (${target.protocols.map((p) => protocolLabels[p]).join(', ')})${flaws}\n`);
+    process.stdout.write(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}\n`);
   } else {
     process.stdout.write(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}\n`);
     const check = await preflight(settings);
@@ -159,6 +205,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     settings,
     reportDir: argv['report-dir'],
     tags: tagsFor(settings, argv.tags),
+    names: namePatterns(argv.case),
     onResult: (result) => process.stdout.write(`${scenarioLine(result)}\n`),
   });
   if (run.results.length === 0) {

@@ -72,8 +72,8 @@ export async function generatePkiFiles(outDir: string, options: CertgenOptions):
     generateKey(options.key),
     generateKey(options.key),
   ]);
-  const server = await signLeaf(serverTemplate(options, context), serverKey, ca);
-  const client = await signLeaf(clientTemplate(options, context), clientKey, ca);
+  const server = signLeaf(serverTemplate(options, context), serverKey, ca);
+  const client = signLeaf(clientTemplate(options, context), clientKey, ca);
 
   const contents: Record<PkiFileRole, string> = {
     caCert: ca.certPem,

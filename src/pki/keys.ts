@@ -1,56 +1,66 @@
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { createHash, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from './template.js';
 
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-type Algorithm = webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | webcrypto.Algorithm;
+const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** WebCrypto parameters for each key algorithm, and the matching signature algorithm. */
-const keyGenParams: Record<KeyAlgorithm, Algorithm> = {
-  'ec-p256': { name: 'ECDSA', namedCurve: 'P-256' } as webcrypto.EcKeyGenParams,
-  'ec-p384': { name: 'ECDSA', namedCurve: 'P-384' } as webcrypto.EcKeyGenParams,
-  'rsa-2048': rsa('RSASSA-PKCS1-v1_5', 2048),
-  'rsa-1024': rsa('RSASSA-PKCS1-v1_5', 1024),
-  'rsa-pss-2048': rsa('RSA-PSS', 2048),
-  ed25519: { name: 'Ed25519' },
-};
-
-function rsa(name: string, modulusLength: number): webcrypto.RsaHashedKeyGenParams {
-  return { name, modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
-}
-
-/** The algorithm a key of this kind signs with (SHA-256 where a hash applies). */
-export function signingAlgorithm(key: KeyAlgorithm): webcrypto.Algorithm | webcrypto.EcdsaParams | webcrypto.RsaPssParams {
-  switch (key) {
-    case 'ec-p256':
-      return { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams;
-    case 'ec-p384':
-      return { name: 'ECDSA', hash: 'SHA-384' } as webcrypto.EcdsaParams;
-    case 'rsa-pss-2048':
-      return { name: 'RSA-PSS', hash: 'SHA-256', saltLength: 32 } as webcrypto.RsaPssParams;
-    case 'rsa-2048':
-    case 'rsa-1024':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as webcrypto.Algorithm;
-    case 'ed25519':
-      return { name: 'Ed25519' };
-  }
-}
-
+/**
+ * A key pair as the PKI uses it. Node KeyObjects rather than WebCrypto keys:
+ * node:crypto signs synchronously and with any digest OpenSSL has (MD5 and
+ * SHA-1 included), which WebCrypto does not offer.
+ */
 export interface KeyMaterial {
   readonly algorithm: KeyAlgorithm;
-  readonly pair: CryptoKeyPair;
+  readonly privateKey: KeyObject;
+  /** SubjectPublicKeyInfo DER: what a certificate for this key carries. */
+  readonly spki: Buffer;
+  /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
+  readonly keyIdentifier: Buffer;
   /** PKCS#8 PEM of the private key: handed to TLS, never to a report. */
   readonly privateKeyPem: string;
 }
 
 export async function generateKey(algorithm: KeyAlgorithm): Promise<KeyMaterial> {
-  const pair = (await webcrypto.subtle.generateKey(keyGenParams[algorithm], true, ['sign', 'verify'])) as CryptoKeyPair;
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', pair.privateKey);
-  return { algorithm, pair, privateKeyPem: toPem(Buffer.from(pkcs8), 'PRIVATE KEY') };
+  const { privateKey, publicKey } = await generatePair(algorithm);
+  return keyMaterial(algorithm, privateKey, publicKey);
+}
+
+/** RSA-PSS keys are plain rsaEncryption keys, as WebCrypto made them: only the signatures they make differ. */
+function generatePair(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  switch (algorithm) {
+    case 'ec-p256':
+      return generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+    case 'ec-p384':
+      return generateKeyPairAsync('ec', { namedCurve: 'P-384' });
+    case 'rsa-2048':
+    case 'rsa-pss-2048':
+      return generateKeyPairAsync('rsa', { modulusLength: 2048 });
+    case 'rsa-1024':
+      return generateKeyPairAsync('rsa', { modulusLength: 1024 });
+    case 'ed25519':
+      return generateKeyPairAsync('ed25519');
+  }
+}
+
+export function keyMaterial(algorithm: KeyAlgorithm, privateKey: KeyObject, publicKey: KeyObject): KeyMaterial {
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  return { algorithm, privateKey, spki, keyIdentifier: keyIdentifierOf(spki, 'sha1'), privateKeyPem };
 }
 
 /**
- * Keys are the slow part of a PKI (RSA-2048 takes 130-300 ms here), and a leaf
+ * A key identifier from the subjectPublicKey bits: SHA-1 (RFC 5280 method 1)
+ * or SHA-256 cut to 160 bits (RFC 7093 method 1).
+ */
+export function keyIdentifierOf(spki: Buffer, hash: 'sha1' | 'sha256'): Buffer {
+  const bits = Buffer.from(AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey);
+  return createHash(hash).update(bits).digest().subarray(0, 20);
+}
+
+/**
+ * Keys are the slow part of a PKI (RSA-2048 takes 50-300 ms here), and a leaf
  * defect almost never concerns the key itself. So each run generates one key
  * per algorithm and every leaf of that algorithm shares it.
  */

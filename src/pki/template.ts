@@ -6,8 +6,38 @@
 
 export type KeyAlgorithm = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-1024' | 'rsa-pss-2048' | 'ed25519';
 
-/** Who signs the leaf: the CA the target trusts, a stranger CA, or the leaf's own key. */
-export type Signer = 'trusted-ca' | 'untrusted-ca' | 'self';
+/**
+ * Who signs the leaf. Every authority but the strangers chains up to the CA
+ * the target trusts (the trusted CA itself, or intermediates it signed), so
+ * each one needs that CA's key.
+ */
+export type Signer =
+  /** The CA the target trusts. */
+  | 'trusted-ca'
+  /** A stranger CA the target has never seen. */
+  | 'untrusted-ca'
+  /** A stranger CA with the trusted CA's exact subject name, and a key identifier made the same way. */
+  | 'impostor-ca'
+  /** A correct intermediate (CA:TRUE, keyCertSign) signed by the trusted CA. */
+  | 'intermediate'
+  /** An intermediate signed by another intermediate whose pathLenConstraint is 0: the path is one CA too long. */
+  | 'intermediate-below-pathlen-0'
+  /** A certificate signed by the trusted CA with basicConstraints CA:FALSE, used as an issuer anyway. */
+  | 'issuer-not-ca'
+  /** An intermediate with CA:TRUE whose keyUsage lacks keyCertSign. */
+  | 'issuer-without-keycertsign'
+  /** An RSA-2048 intermediate signed by the trusted CA: the only way to make RSA-based signatures (MD5) under an EC root. */
+  | 'rsa-intermediate'
+  /** The leaf's own key: issuer = subject. */
+  | 'self';
+
+/** A raw X.509 extension, for extensions no library models (an unknown critical one). */
+export interface RawExtension {
+  oid: string;
+  critical: boolean;
+  /** DER of the extension value (the OCTET STRING's contents), as hex. */
+  valueHex: string;
+}
 
 export type KeyUsageName =
   | 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment'
@@ -29,6 +59,15 @@ export interface LeafTemplate {
   dnsNames: readonly string[];
   ipAddresses: readonly string[];
   uris: readonly string[];
+  /** Send the issuer's intermediates after the leaf (false: the leaf alone). */
+  sendChain: boolean;
+  /** 'default': SHA-256 for EC P-256/RSA, SHA-384 for P-384; weaker hashes are defects. */
+  signatureHash: 'default' | 'SHA-1' | 'MD5';
+  /** Flip a bit of the signature: a certificate whose signature does not verify. */
+  corruptSignature: boolean;
+  extraExtensions: readonly RawExtension[];
+  /** Give the leaf the run's revoked serial number, which the trusted CA's CRL lists. */
+  revoked: boolean;
 }
 
 /** The run's notion of "now", so validity defects are relative to one instant. */
@@ -57,8 +96,18 @@ export function validClientTemplate(spiffeId: string, ctx: TemplateContext): Lea
     dnsNames: [],
     ipAddresses: [],
     uris: [spiffeId],
+    ...leafDefaults,
   };
 }
+
+/** The fields every valid leaf shares: a plain chain, a normal signature, nothing extra. */
+const leafDefaults = {
+  sendChain: true,
+  signatureHash: 'default',
+  corruptSignature: false,
+  extraExtensions: [],
+  revoked: false,
+} as const satisfies Partial<LeafTemplate>;
 
 /** A valid server leaf for the reference servers: names loopback by DNS and IP. */
 export function validServerTemplate(
@@ -77,6 +126,7 @@ export function validServerTemplate(
     dnsNames: hosts.dnsNames,
     ipAddresses: hosts.ipAddresses,
     uris: [],
+    ...leafDefaults,
   };
 }
 

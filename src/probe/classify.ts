@@ -31,13 +31,12 @@ export function classifySocketError(error: NodeJS.ErrnoException, handshakeDone:
   if (notTlsCodes.has(code)) {
     return { kind: 'unreachable', reason: 'not-tls', tls, detail: `the server did not answer in TLS (${code}); is it a plain-TCP or plain-HTTP port?` };
   }
-  if (serverTrustCodes.has(code)) {
-    return {
-      kind: 'unreachable',
-      reason: 'server-untrusted',
-      tls,
-      detail: `the harness does not trust the server's certificate (${code}: ${error.message}); pass the CA that issued it with --server-ca`,
-    };
+  if (clientUnsupportedCodes.has(code)) {
+    return { kind: 'unreachable', reason: 'client-unsupported', tls, detail: `this machine's OpenSSL cannot offer what the case needs (${code}), so the server's answer is unknown` };
+  }
+  if (code === 'ERR_SSL_UNSUPPORTED_PROTOCOL' && !handshakeDone) {
+    // The server answered with a version the client does not offer: it would not speak ours.
+    return { kind: 'rejected', stage: 'handshake', tls, detail: 'the server chose a TLS version the client did not offer, so it refused the versions offered' };
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING') {
     tls.closedBy = 'server';
@@ -59,17 +58,10 @@ const notTlsCodes = new Set([
   'ERR_SSL_RECORD_LAYER_FAILURE',
 ]);
 
-/** The harness's own verification of the server certificate failed. */
-const serverTrustCodes = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'INVALID_PURPOSE',
+/** The local TLS library refused to build the ClientHello the case asks for (e.g. TLS 1.0 without legacy ciphers). */
+const clientUnsupportedCodes = new Set([
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED',
+  'ERR_SSL_NO_CIPHERS_AVAILABLE',
+  'ERR_TLS_INVALID_PROTOCOL_VERSION',
 ]);

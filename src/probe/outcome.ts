@@ -25,8 +25,21 @@ export interface TlsFacts {
   errorCode?: string;
   /** Milliseconds from the start of the probe. */
   timings: { tcpConnectMs?: number; handshakeMs?: number; firstResponseMs?: number; totalMs: number };
-  /** The server's certificate, as seen by the harness. */
-  serverCertificate?: { subject: string; issuer: string; validTo: string; fingerprint256: string };
+  /** The server's certificate, as seen by the harness, and whether it checked out. */
+  server?: ServerFacts;
+}
+
+export interface ServerFacts {
+  /** The server's leaf (PEM) and what it sent after it. */
+  certificatePem: string;
+  chainPems: string[];
+  /** Did the chain verify to the trust given (--server-ca, or the system roots)? */
+  chainVerified: boolean;
+  /** OpenSSL's reason when it did not, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE. */
+  chainError?: string;
+  /** Does the certificate name the host the harness connected to (RFC 6125)? */
+  nameMatches: boolean;
+  nameError?: string;
 }
 
 export interface AppFacts {
@@ -47,7 +60,7 @@ export type UnreachableReason =
   | 'dns'
   | 'not-tls'
   | 'no-alpn'
-  | 'server-untrusted'
+  | 'client-unsupported'
   | 'error';
 
 export type Outcome =

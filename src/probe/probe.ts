@@ -1,10 +1,11 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
+import { X509Certificate } from 'node:crypto';
 import type { Target } from '../target/target.js';
 import { classifyGrpcAnswer, classifyHttpAnswer, grpcStatusNames } from './application.js';
 import { classifySocketError } from './classify.js';
-import type { AppFacts, Outcome, TlsFacts } from './outcome.js';
+import type { AppFacts, Outcome, ServerFacts, TlsFacts } from './outcome.js';
 
 /** What a client presents: its certificate (plus any intermediates) and key. */
 export interface ClientCredential {
@@ -19,6 +20,8 @@ export interface ProbeRequest {
   readonly credential: ClientCredential | undefined;
   /** Restricts the versions the client offers, e.g. max TLSv1.2 for a downgrade case. */
   readonly tlsVersions?: { min?: tls.SecureVersion; max?: tls.SecureVersion };
+  /** OpenSSL cipher string for the client, e.g. "DEFAULT:@SECLEVEL=0" so TLS 1.0 can be offered at all. */
+  readonly clientCiphers?: string;
   /** Trust for the server's certificate; undefined means Node's default roots. */
   readonly serverCaPem?: string;
   /** Hard ceiling for the whole probe: connect, handshake, request and answer. */
@@ -62,9 +65,29 @@ class ProbeRun {
   }
 
   start(): void {
-    const { target, credential, tlsVersions, serverCaPem, timeoutMs } = this.request;
-    this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
-    const socket = tls.connect({
+    this.#timer = setTimeout(() => this.#onTimeout(), this.request.timeoutMs);
+    let socket: tls.TLSSocket;
+    try {
+      socket = this.#connect();
+    } catch (error) {
+      // OpenSSL refuses some credentials before a byte is sent (a SHA-1 signed
+      // certificate at the default security level): that says nothing about the target.
+      const code = (error as NodeJS.ErrnoException).code ?? 'ERR_TLS_CLIENT_SETUP';
+      this.#tls.errorCode = code;
+      this.#finish({ kind: 'unreachable', reason: 'client-unsupported', tls: this.#tls, detail: `this machine's TLS library would not present the credential (${code}: ${error instanceof Error ? error.message : String(error)})` });
+      return;
+    }
+    this.#socket = socket;
+    socket.once('connect', () => (this.#tls.timings.tcpConnectMs = this.#elapsed()));
+    socket.once('secureConnect', () => this.#onSecureConnect(socket));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#finish(classifySocketError(error, this.#handshakeDone, this.#tls)));
+    socket.once('end', () => (this.#tls.closedBy ??= 'server'));
+    socket.once('close', () => this.#onClose());
+  }
+
+  #connect(): tls.TLSSocket {
+    const { target, credential, tlsVersions, clientCiphers, serverCaPem } = this.request;
+    return tls.connect({
       host: target.host,
       port: target.port,
       // RFC 6066 forbids an IP address as SNI; Node then checks the host instead.
@@ -72,16 +95,15 @@ class ProbeRun {
       ALPNProtocols: target.protocol === 'tls' ? [] : ['h2'],
       ...(credential ? { cert: [credential.certPem, ...credential.chainPems].join(''), key: credential.keyPem } : {}),
       ...(serverCaPem ? { ca: serverCaPem } : {}),
-      rejectUnauthorized: true,
+      ...(clientCiphers ? { ciphers: clientCiphers } : {}),
+      // The server's certificate is checked, but as evidence rather than as a
+      // gate: the server-identity cases report on it, and the client-side
+      // cases can still be judged against a server whose own certificate is wrong.
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
       minVersion: tlsVersions?.min ?? 'TLSv1.2',
       maxVersion: tlsVersions?.max ?? 'TLSv1.3',
     });
-    this.#socket = socket;
-    socket.once('connect', () => (this.#tls.timings.tcpConnectMs = this.#elapsed()));
-    socket.once('secureConnect', () => this.#onSecureConnect(socket));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#finish(classifySocketError(error, this.#handshakeDone, this.#tls)));
-    socket.once('end', () => (this.#tls.closedBy ??= 'server'));
-    socket.once('close', () => this.#onClose());
   }
 
   #onSecureConnect(socket: tls.TLSSocket): void {
@@ -91,10 +113,7 @@ class ProbeRun {
     facts.version = socket.getProtocol() ?? undefined;
     facts.cipher = socket.getCipher()?.name;
     facts.alpn = socket.alpnProtocol ?? false;
-    const peer = socket.getPeerX509Certificate();
-    if (peer) {
-      facts.serverCertificate = { subject: peer.subject, issuer: peer.issuer, validTo: peer.validTo, fingerprint256: peer.fingerprint256 };
-    }
+    facts.server = serverFacts(socket, this.request.target.servername);
     if (this.request.target.protocol === 'tls') {
       this.#exchangeRawTls(socket);
       return;
@@ -262,4 +281,27 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** What the server presented and whether it checks out, read off the finished handshake. */
+function serverFacts(socket: tls.TLSSocket, servername: string): ServerFacts | undefined {
+  const peer = socket.getPeerCertificate(true);
+  if (!peer?.raw) return undefined;
+  const chainPems: string[] = [];
+  const seen = new Set([peer.fingerprint256]);
+  // Node links the chain through issuerCertificate; a root links to itself.
+  for (let next = peer.issuerCertificate; next?.raw && !seen.has(next.fingerprint256); next = next.issuerCertificate) {
+    seen.add(next.fingerprint256);
+    chainPems.push(new X509Certificate(next.raw).toString());
+  }
+  const nameError = tls.checkServerIdentity(servername, peer);
+  const chainError = socket.authorizationError ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) : undefined;
+  return {
+    certificatePem: new X509Certificate(peer.raw).toString(),
+    chainPems,
+    chainVerified: socket.authorized,
+    ...(chainError ? { chainError } : {}),
+    nameMatches: nameError === undefined,
+    ...(nameError ? { nameError: nameError.message } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import type { ConformanceCase } from '../catalogue/case.js';
 import type { CaseProbe } from '../run/session.js';
-import { protocolLabels, type Protocol } from '../target/target.js';
+import { targetLabels, type TargetKey } from '../target/target.js';
 import type { Verdict } from '../verdict/judge.js';
 import { formatCertificateSummary, summarizeCertificate } from './certificate-summary.js';
 
@@ -14,7 +14,7 @@ export interface ScenarioRecord {
   readonly title: string;
   readonly rule: string;
   readonly level: ConformanceCase['level'];
-  readonly protocol: Protocol;
+  readonly protocol: TargetKey;
   readonly target: string;
   readonly verdict: Verdict;
   /** Absent when the case was skipped. */
@@ -32,7 +32,7 @@ export const recordFileName = 'mtlspec-record.json';
 
 export function scenarioRecord(
   conformanceCase: ConformanceCase,
-  protocol: Protocol,
+  protocol: TargetKey,
   target: string,
   verdict: Verdict,
   probes: { probe?: CaseProbe | undefined; control?: CaseProbe | undefined },
@@ -66,7 +66,7 @@ export function credentialText(certPem: string | undefined): string {
 /** One line for a human: "[HTTP/2] x509/validity/expired: passed — expected ..., observed ...". */
 export function verdictLine(record: ScenarioRecord): string {
   const v = record.verdict;
-  return `[${protocolLabels[record.protocol]}] ${record.caseId} (${record.rule}): ${v.status}. Expected: ${v.expected}; observed: ${v.observed}. ${capitalize(v.why)}.`;
+  return `[${targetLabels[record.protocol]}] ${record.caseId} (${record.rule}): ${v.status}. Expected: ${v.expected}; observed: ${v.observed}. ${capitalize(v.why)}.`;
 }
 
 function capitalize(text: string): string {

@@ -7,7 +7,7 @@ import { recordFileName, type ScenarioRecord } from './evidence.js';
  * the status cucumber gave it. A scenario that ended without a verdict record
  * (a harness bug, an undefined step) is an 'error', never a pass.
  */
-export type ResultStatus = 'passed' | 'failed' | 'inconclusive' | 'skipped' | 'error';
+export type ResultStatus = 'passed' | 'warning' | 'failed' | 'inconclusive' | 'skipped' | 'info' | 'error';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -76,10 +76,10 @@ function conclude(started: Started, durationMs: number): ScenarioResult {
     return { ...base, status: 'error', why: `the scenario ended without a verdict (cucumber status ${started.worstStatus}${started.firstError ? `: ${started.firstError}` : ''})` };
   }
   // The record's verdict and cucumber's status must agree; if they do not, trust neither.
-  const agrees =
-    (record.verdict.status === 'passed' && started.worstStatus === 'PASSED') ||
-    (record.verdict.status === 'failed' && started.worstStatus === 'FAILED') ||
-    ((record.verdict.status === 'inconclusive' || record.verdict.status === 'skipped') && started.worstStatus === 'SKIPPED');
+  const cucumberStatus: Record<ScenarioRecord['verdict']['status'], string> = {
+    passed: 'PASSED', warning: 'PASSED', info: 'PASSED', failed: 'FAILED', inconclusive: 'SKIPPED', skipped: 'SKIPPED',
+  };
+  const agrees = cucumberStatus[record.verdict.status] === started.worstStatus;
   if (!agrees) {
     return { ...base, record, status: 'error', why: `verdict ${record.verdict.status} but cucumber status ${started.worstStatus}${started.firstError ? `: ${started.firstError}` : ''}` };
   }

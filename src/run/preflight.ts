@@ -1,14 +1,14 @@
-import { cases } from '../../fixtures/cases.js';
-import { findCase } from '../catalogue/case.js';
+import { writeTrustedCaCrl } from '../pki/index.js';
 import { describeOutcome } from '../probe/outcome.js';
-import { protocolLabels } from '../target/target.js';
+import { targetLabels } from '../target/target.js';
 import { RunSession } from './session.js';
 import type { RunSettings } from './settings.js';
 
 export type PreflightResult = { ok: true } | { ok: false; reason: string };
 
 /**
- * Before a run against a user's server, probe it once with the valid
+ * Before a run against a user's server, write the CRL if asked (--crl-out),
+ * then probe it once with the valid
  * credential. If that is not accepted, no scenario could be judged, and the
  * person needs one clear sentence now, not a report full of "inconclusive"
  * (nor N probes each waiting out the timeout on a server that hangs).
@@ -16,11 +16,13 @@ export type PreflightResult = { ok: true } | { ok: false; reason: string };
 export async function preflight(settings: RunSettings): Promise<PreflightResult> {
   const session = await RunSession.start(settings);
   try {
+    // Written before the probe, so a person can load it into the target even when the probe fails.
+    if (settings.crlOut) writeTrustedCaCrl(session.pki, settings.crlOut);
     const [protocol] = session.targets.keys();
     if (!protocol) return { ok: false, reason: 'the run has no target' };
-    const { outcome, target } = await session.control(protocol, findCase(cases, 'x509/valid'));
+    const { outcome, target } = await session.control(protocol);
     if (outcome.kind === 'accepted') return { ok: true };
-    const where = `${target.url} (${protocolLabels[protocol]})`;
+    const where = `${target.url} (${targetLabels[protocol]})`;
     if (outcome.kind === 'unreachable') return { ok: false, reason: `cannot judge ${where}: ${outcome.detail}` };
     return {
       ok: false,

@@ -12,6 +12,8 @@ export interface SuiteOptions {
   readonly reportDir: string;
   /** A cucumber tag expression, e.g. "@grpc and not @spiffe". */
   readonly tags?: string;
+  /** Regular expressions on scenario names (any may match): how --case selects. */
+  readonly names?: readonly string[];
   /** Called as each scenario ends, for live terminal lines. */
   readonly onResult?: (result: ScenarioResult) => void;
 }
@@ -56,6 +58,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
         formatOptions: { junit: { suiteName: 'mtlspec' } },
         worldParameters: { ...options.settings },
         ...(options.tags ? { tags: options.tags } : {}),
+        ...(options.names && options.names.length > 0 ? { name: [...options.names] } : {}),
         strict: true,
       },
     },

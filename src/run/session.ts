@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
-import type { ConformanceCase } from '../catalogue/case.js';
+import { cases } from '../../fixtures/cases.js';
+import { findClientCase, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
 import { createLogger } from '../log.js';
-import { createRunPki, loopbackHosts, PrivateDir, type RunPki } from '../pki/index.js';
+import { createRunPki, loopbackHosts, PrivateDir, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
 import type { Outcome } from '../probe/outcome.js';
-import { startReferenceServer, type RunningServer } from '../servers/index.js';
-import { parseTargetUrl, type Protocol, type Target } from '../target/target.js';
+import { startReferenceServer, type RunningServer, type ServerFlaw } from '../servers/index.js';
+import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certificate-flaws.js';
+import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
 import { loadCredentials, readCaBundle } from './inputs.js';
-import type { RunSettings } from './settings.js';
+import { referenceServerSpiffeId, type RunSettings } from './settings.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
 export interface CaseProbe {
@@ -15,6 +17,18 @@ export interface CaseProbe {
   readonly credential: ClientCredential | undefined;
   readonly outcome: Outcome;
 }
+
+/** The valid credential of each target: the pinned server trusts its pinned certificate, not the CA. */
+export function controlCase(target: TargetKey): ClientCase {
+  return findClientCase(cases, target === 'pinned' ? 'pinned/pinned-cert' : 'x509/valid');
+}
+
+/** What to do to make a case depending on this knowledge run. */
+const missingKnowledge: Record<TargetKnowledge, string> = {
+  'spiffe-authorization': "the target's SPIFFE policy is unknown: pass --spiffe-id with the ID it authorizes to check that it refuses others",
+  'crl-loaded': 'the target has not been given the CRL: write it with --crl-out, load it into the target, then pass --target-has-crl',
+  'server-spiffe-id': 'no --server-spiffe-id was given, so there is nothing to compare the server\'s SPIFFE ID with',
+};
 
 /** What the reference servers say after the handshake when they are asked "Hello server". */
 export const referenceRawTlsGreeting = 'Hello server\n';
@@ -25,14 +39,14 @@ export const referenceRawTlsGreeting = 'Hello server\n';
  * scenario on a path is judged against the same control, probed once.
  */
 export class RunSession {
-  readonly #controls = new Map<Protocol, Promise<CaseProbe>>();
+  readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
   readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
 
   /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
   constructor(
     readonly settings: RunSettings,
     readonly pki: RunPki,
-    readonly targets: ReadonlyMap<Protocol, Target>,
+    readonly targets: ReadonlyMap<TargetKey, Target>,
     /** Trust for the targets' own certificates; undefined means the system roots. */
     readonly serverCaPem: string | undefined,
     /** The user's own client credential, when that is what we were given. */
@@ -54,7 +68,7 @@ export class RunSession {
     }
   }
 
-  target(protocol: Protocol): Target {
+  target(protocol: TargetKey): Target {
     const target = this.targets.get(protocol);
     if (!target) throw new Error(`this run has no ${protocol} target (targets: ${[...this.targets.keys()].join(', ') || 'none'})`);
     return target;
@@ -66,27 +80,26 @@ export class RunSession {
    * target's CA when the user gave no CA key.
    */
   unavailableReason(conformanceCase: ConformanceCase): string | undefined {
-    const unknown = (conformanceCase.requires ?? []).filter((fact) => !this.settings.knowledge.includes(fact));
-    if (unknown.includes('spiffe-authorization')) {
-      return 'the target\'s SPIFFE policy is unknown: pass --spiffe-id with the ID it authorizes to check that it refuses others';
-    }
+    const unknown = (conformanceCase.requires ?? []).find((fact) => !this.settings.knowledge.includes(fact));
+    if (unknown) return missingKnowledge[unknown];
+    if (conformanceCase.kind !== 'client') return undefined;
     const spec = conformanceCase.credential;
     if (spec.kind !== 'defect') return undefined;
     if (this.pki.canIssue(spec.apply(this.pki.validClientTemplate(), this.pki.context))) return undefined;
     return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
   }
 
-  /** The valid credential on this protocol's path, probed once per run. */
-  control(protocol: Protocol, validCase: ConformanceCase): Promise<CaseProbe> {
+  /** The valid credential on this target's path, probed once per run. */
+  control(protocol: TargetKey): Promise<CaseProbe> {
     let control = this.#controls.get(protocol);
     if (!control) {
-      control = this.probeCase(validCase, protocol);
+      control = this.probeCase(controlCase(protocol), protocol);
       this.#controls.set(protocol, control);
     }
     return control;
   }
 
-  async probeCase(conformanceCase: ConformanceCase, protocol: Protocol): Promise<CaseProbe> {
+  async probeCase(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
     const outcome = await probe({
@@ -95,13 +108,14 @@ export class RunSession {
       timeoutMs: this.settings.timeoutMs,
       ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
       ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
+      ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
     });
     this.log.debug({ case: conformanceCase.id, protocol, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
     return { target, credential, outcome };
   }
 
   /** Mints the case's credential once per run; every protocol presents the same one. */
-  credential(conformanceCase: ConformanceCase): Promise<ClientCredential | undefined> {
+  credential(conformanceCase: ClientCase): Promise<ClientCredential | undefined> {
     // Every case that presents the valid credential presents the very same one.
     const key = conformanceCase.credential.kind === 'valid' ? 'valid' : conformanceCase.id;
     let credential = this.#credentials.get(key);
@@ -112,7 +126,12 @@ export class RunSession {
     return credential;
   }
 
-  async #mint(conformanceCase: ConformanceCase): Promise<ClientCredential | undefined> {
+  /** Makes the case present this credential, minted before the session existed (the pinned server's). */
+  seedCredential(conformanceCase: ClientCase, credential: ClientCredential): void {
+    this.#credentials.set(conformanceCase.id, Promise.resolve(credential));
+  }
+
+  async #mint(conformanceCase: ClientCase): Promise<ClientCredential | undefined> {
     const spec = conformanceCase.credential;
     if (spec.kind === 'none') return undefined;
     if (spec.kind === 'valid' && this.userCredential) return this.userCredential;
@@ -132,8 +151,15 @@ export class RunSession {
 
 async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {
   if (settings.target.kind !== 'reference') throw new Error('not a reference run');
-  const { protocols, flaws } = settings.target;
-  const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId, trustedCa: 'generate', serverHosts: loopbackHosts });
+  const { protocols } = settings.target;
+  const flaws = settings.target.flaws.filter((flaw): flaw is ServerFlaw => !isServerCertificateFlaw(flaw));
+  const certificateFlaw = settings.target.flaws.find(isServerCertificateFlaw);
+  const pki = await createRunPki({
+    clientSpiffeId: settings.clientSpiffeId,
+    trustedCa: 'generate',
+    serverHosts: { ...loopbackHosts, uris: [settings.serverSpiffeId ?? referenceServerSpiffeId] },
+    ...(certificateFlaw ? { serverDefect: serverCertificateFlaws[certificateFlaw] } : {}),
+  });
   if (!pki.trustedCa || !pki.server) throw new Error('the reference PKI has no CA or server leaf');
   pkiDir.write('ca.pem', pki.trustedCa.certPem);
   pkiDir.write('untrusted-ca.pem', pki.untrustedCa.certPem);
@@ -141,28 +167,39 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
   pkiDir.write('server.key', pki.server.keyPem);
   log.debug({ pkiDir: pkiDir.path }, 'run PKI written (removed at exit)');
 
-  const servers: RunningServer[] = [];
+  // The pinned server trusts one self-signed certificate: mint it first, through the
+  // session's memo, so the probes later present that very certificate.
+  const pinned = protocols.includes('pinned') ? await pki.issue(pinnedTemplate(pki)) : undefined;
+  const started: Array<[TargetKey, RunningServer]> = [];
   try {
-    for (const protocol of protocols) {
-      servers.push(
-        await startReferenceServer(protocol, {
-          clientCaPem: pki.trustedCa.certPem,
-          certPem: pki.server.certPem,
-          keyPem: pki.server.keyPem,
-          allowedSpiffeIds: [settings.clientSpiffeId],
-          flaws,
-        }),
-      );
+    for (const key of protocols) {
+      const options = {
+        clientCaPem: pki.trustedCa.certPem,
+        certPem: pki.server.certPem,
+        keyPem: pki.server.keyPem,
+        allowedSpiffeIds: [settings.clientSpiffeId],
+        crlPems: pki.crls,
+        flaws,
+        ...(key === 'pinned' && pinned ? { pinnedClientCertPems: [pinned.certPem] } : {}),
+      };
+      started.push([key, await startReferenceServer(key === 'pinned' ? 'http2' : key, options)]);
     }
   } catch (error) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(started.map(([, server]) => server.close()));
     throw error;
   }
-  for (const server of servers) log.info({ url: server.url, flaws }, `reference ${server.protocol} server listening`);
-  const targets = new Map(
-    servers.map((s) => [s.protocol, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting } : {})] as const),
-  );
-  return new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, servers, pkiDir, log);
+  for (const [key, server] of started) log.info({ url: server.url, flaws: settings.target.flaws }, `reference ${key} server listening`);
+  const targets = new Map(started.map(([key, s]) => [key, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting } : {})] as const));
+  const session = new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, started.map(([, s]) => s), pkiDir, log);
+  if (pinned) session.seedCredential(controlCase('pinned'), pinned);
+  return session;
+}
+
+/** The pinned client's certificate template, exactly as its case mints it. */
+function pinnedTemplate(pki: RunPki): LeafTemplate {
+  const spec = controlCase('pinned').credential;
+  if (spec.kind !== 'defect') throw new Error('the pinned control must be a minted certificate');
+  return spec.apply(pki.validClientTemplate(), pki.context);
 }
 
 async function startExternal(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {

@@ -1,7 +1,11 @@
 import { logLevels, type LogFormat, type LogLevel } from '../log.js';
 import type { ServerFlaw } from '../servers/types.js';
+import type { ServerCertificateFlaw } from './server-certificate-flaws.js';
+
+/** A deliberate fault in the built-in servers: in how they judge clients, or in their own certificate. */
+export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw;
 import type { TargetKnowledge } from '../catalogue/case.js';
-import type { Protocol } from '../target/target.js';
+import type { TargetKey } from '../target/target.js';
 
 /**
  * Everything a run needs, as plain JSON: the CLI builds it, cucumber carries
@@ -17,13 +21,19 @@ export interface RunSettings {
   readonly knowledge: readonly TargetKnowledge[];
   /** Ceiling for one probe, connect to answer. */
   readonly timeoutMs: number;
+  /** SHOULD-level findings (wrong alerts, SHOULD cases) fail instead of warn. */
+  readonly strict: boolean;
+  /** The SPIFFE ID the server must present, when the run checks it. */
+  readonly serverSpiffeId?: string;
+  /** Write the client CA's CRL here (external runs with the CA key). */
+  readonly crlOut?: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
 
 export type TargetSettings =
   /** The built-in reference servers, started by the run itself. */
-  | { readonly kind: 'reference'; readonly protocols: readonly Protocol[]; readonly flaws: readonly ServerFlaw[] }
+  | { readonly kind: 'reference'; readonly protocols: readonly TargetKey[]; readonly flaws: readonly ReferenceFlaw[] }
   /** A server the user names by URL. */
   | {
       readonly kind: 'external';
@@ -46,8 +56,11 @@ export type CredentialSource =
   | { readonly kind: 'client'; readonly certFile: string; readonly keyFile: string };
 
 export const defaultClientSpiffeId = 'spiffe://example.org/client';
+/** The URI SAN of the reference servers' own certificate. */
+export const referenceServerSpiffeId = 'spiffe://example.org/server';
 export const defaultTimeoutMs = 5000;
-export const referenceProtocols: readonly Protocol[] = ['grpc', 'http2', 'tls'];
+/** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
+export const referenceProtocols: readonly TargetKey[] = ['grpc', 'http2', 'tls', 'pinned'];
 
 /** Reads back the world parameters cucumber hands each worker; the CLI wrote them, so a mismatch is a bug. */
 export function readRunSettings(parameters: unknown): RunSettings {
@@ -60,6 +73,9 @@ export function readRunSettings(parameters: unknown): RunSettings {
     clientSpiffeId: typeof p.clientSpiffeId === 'string' ? p.clientSpiffeId : defaultClientSpiffeId,
     knowledge: Array.isArray(p.knowledge) ? p.knowledge : [],
     timeoutMs: typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : defaultTimeoutMs,
+    strict: p.strict === true,
+    ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
+    ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',
   };

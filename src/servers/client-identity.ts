@@ -1,28 +1,38 @@
 import type { X509Certificate } from 'node:crypto';
+import { certificateFacts, keyUsage } from './certificate-facts.js';
+import { parseSpiffeId } from './spiffe-id.js';
 import type { ReferenceServerOptions } from './types.js';
 
 /**
  * Who the caller is, as far as the reference servers are concerned, and
- * whether it may call the application. Shared by the gRPC and HTTP/2 servers
- * so that both make exactly the same decision for the same certificate.
+ * whether it may call the application. Shared by the three servers so that
+ * they make exactly the same decision for the same certificate. It runs
+ * after TLS verification (client-verification.ts) and only ever sees a
+ * certificate that verification accepted.
  */
 
 export interface ClientIdentity {
   /** The certificate's subject DN, RDNs joined with ", " (e.g. "CN=client, O=example"). */
   subject: string;
-  /** The single URI SAN, when the certificate has exactly one. */
+  /** The SPIFFE ID the client was authorized as; null for pinned or anonymous clients. */
   spiffeId: string | null;
 }
 
 export interface AuthorizationPolicy {
-  /** Exact-match allow list of SPIFFE IDs. */
-  allowedSpiffeIds: readonly string[];
   /**
-   * Serve callers that present no certificate, or one without a URI SAN.
-   * Only the `accept-any-cert` flaw sets this: a correct server never serves
-   * an anonymous caller, even though TLS should already have stopped it.
+   * 'spiffe': the certificate must be an X509-SVID whose ID is allowed.
+   * 'pinned': the certificate was one of the pinned ones, which is the whole
+   * authorization (pinned certificates carry no SPIFFE ID).
    */
+  mode: 'spiffe' | 'pinned';
+  /** Exact-match allow list of SPIFFE IDs; their trust domains are the trusted ones. */
+  allowedSpiffeIds: readonly string[];
+  /** Serve a caller that verification let in without a certificate (accept-any-cert, cert-optional). */
   allowAnonymous: boolean;
+  /** The X509-SVID structure rules; off only under ignore-svid-rules. */
+  svidRules: boolean;
+  /** The allow list (and trust domains); off only under no-spiffe-authorization. */
+  allowList: boolean;
 }
 
 export type AuthorizationDecision =
@@ -32,9 +42,9 @@ export type AuthorizationDecision =
 /**
  * Decides whether the holder of `cert` may call the application.
  *
- * `cert` must be a certificate the TLS layer has verified (or undefined): the
- * SPIFFE ID is only meaningful when its issuer is trusted, so the servers pass
- * nothing for an unverified certificate rather than believe what it says.
+ * `cert` must be a certificate that verification accepted, or undefined for
+ * a client it let in without one: the SPIFFE ID is only meaningful when its
+ * issuer is trusted.
  */
 export function authorizeClient(cert: X509Certificate | undefined, policy: AuthorizationPolicy): AuthorizationDecision {
   if (cert === undefined) {
@@ -43,26 +53,60 @@ export function authorizeClient(cert: X509Certificate | undefined, policy: Autho
       : { allowed: false, reason: 'no verified client certificate was presented' };
   }
   const subject = formatSubject(cert.subject);
+  if (policy.mode === 'pinned') return { allowed: true, client: { subject, spiffeId: null } };
   const uris = uriSans(cert);
-  if (uris.length === 0) {
-    return policy.allowAnonymous
-      ? { allowed: true, client: { subject, spiffeId: null } }
-      : { allowed: false, reason: `client certificate "${subject}" has no URI SAN, so no spiffe id` };
+  const first = uris[0];
+  if (first === undefined) {
+    return { allowed: false, reason: `client certificate "${subject}" has no URI SAN, so no spiffe id` };
   }
+  if (policy.svidRules) {
+    const broken = svidRuleBroken(cert, uris);
+    if (broken !== undefined) return { allowed: false, reason: broken };
+  }
+  if (policy.allowList) {
+    const refused = allowListRefusal(first, policy);
+    if (refused !== undefined) return { allowed: false, reason: refused };
+  }
+  return { allowed: true, client: { subject, spiffeId: first } };
+}
+
+/** The first X509-SVID rule the certificate breaks (SPIFFE X509-SVID sections 2 and 4), if any. */
+function svidRuleBroken(cert: X509Certificate, uris: readonly string[]): string | undefined {
   if (uris.length > 1) {
-    // SPIFFE X.509-SVIDs carry exactly one URI SAN; picking one of several
-    // would let a certificate claim an identity it was not meant to have.
+    // An SVID carries exactly one URI SAN; picking one of several would let a
+    // certificate claim an identity it was not meant to have.
     const list = uris.map((u) => JSON.stringify(u)).join(', ');
-    return { allowed: false, reason: `client certificate has ${uris.length} URI SANs (${list}); a spiffe id must be the only one` };
+    return `client certificate has ${uris.length} URI SANs (${list}); a spiffe id must be the only one`;
   }
   const [uri] = uris as [string];
-  if (!uri.startsWith('spiffe://')) {
-    return { allowed: false, reason: `URI SAN ${JSON.stringify(uri)} is not a spiffe id` };
+  const parsed = parseSpiffeId(uri);
+  if (!parsed.ok) return `URI SAN ${JSON.stringify(uri)} is not a spiffe id: ${parsed.reason}`;
+  if (parsed.id.path === '') return `spiffe id ${JSON.stringify(uri)} names a trust domain, not a workload: an SVID needs a path`;
+  const facts = certificateFacts(cert);
+  if (facts.basicConstraints?.ca === true) return 'a leaf SVID must not be a CA (basicConstraints CA:TRUE)';
+  if (facts.keyUsage !== undefined && (facts.keyUsage & (keyUsage.keyCertSign | keyUsage.cRLSign)) !== 0) {
+    return 'a leaf SVID must not have keyCertSign or cRLSign in its keyUsage';
   }
-  if (!policy.allowedSpiffeIds.includes(uri)) {
-    return { allowed: false, reason: `spiffe id ${JSON.stringify(uri)} is not authorized` };
+  return undefined;
+}
+
+function allowListRefusal(uri: string, policy: AuthorizationPolicy): string | undefined {
+  const parsed = parseSpiffeId(uri);
+  // Under ignore-svid-rules a malformed URI still gets here; the allow list alone refuses it.
+  if (parsed.ok && !trustDomains(policy.allowedSpiffeIds).has(parsed.id.trustDomain)) {
+    return `trust domain ${JSON.stringify(parsed.id.trustDomain)} of spiffe id ${JSON.stringify(uri)} is not trusted`;
   }
-  return { allowed: true, client: { subject, spiffeId: uri } };
+  if (!policy.allowedSpiffeIds.includes(uri)) return `spiffe id ${JSON.stringify(uri)} is not authorized`;
+  return undefined;
+}
+
+function trustDomains(ids: readonly string[]): Set<string> {
+  const domains = new Set<string>();
+  for (const id of ids) {
+    const parsed = parseSpiffeId(id);
+    if (parsed.ok) domains.add(parsed.id.trustDomain);
+  }
+  return domains;
 }
 
 /** All URI SANs of the certificate, in order. */
@@ -126,9 +170,14 @@ function formatSubject(subject: string): string {
 }
 
 /** The policy a reference server enforces, given its options and flaws. */
-export function authorizationPolicy(opts: Pick<ReferenceServerOptions, 'allowedSpiffeIds' | 'flaws'>): AuthorizationPolicy {
+export function authorizationPolicy(
+  opts: Pick<ReferenceServerOptions, 'allowedSpiffeIds' | 'flaws' | 'pinnedClientCertPems'>,
+): AuthorizationPolicy {
   return {
+    mode: opts.pinnedClientCertPems === undefined ? 'spiffe' : 'pinned',
     allowedSpiffeIds: opts.allowedSpiffeIds,
-    allowAnonymous: opts.flaws.includes('accept-any-cert'),
+    allowAnonymous: opts.flaws.includes('accept-any-cert') || opts.flaws.includes('cert-optional'),
+    svidRules: !opts.flaws.includes('ignore-svid-rules'),
+    allowList: !opts.flaws.includes('no-spiffe-authorization'),
   };
 }

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import {
   Server,
@@ -6,13 +5,13 @@ import {
   status,
   type ServiceDefinition,
   type handleUnaryCall,
-  type ServerUnaryCall,
 } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { protoDir } from '../paths.js';
 import { hostForUrl } from './address.js';
 import { authorizationPolicy, authorizeClient, type AuthorizationPolicy } from './client-identity.js';
-import { serverTlsSettings, type ServerTlsSettings } from './tls-options.js';
+import { listenTracked } from './listener.js';
+import { createTlsFront, type TlsFront } from './tls-front.js';
 import type { ReferenceServerOptions, RunningServer } from './types.js';
 
 /** The reference gRPC server: DemoService and grpc.health.v1 behind mTLS plus a SPIFFE allow list. */
@@ -37,57 +36,39 @@ interface HealthCheckResponse {
 const demoService = 'mtlspec.demo.DemoService';
 const healthService = 'grpc.health.v1.Health';
 
-/**
- * grpc-js's own `ServerCredentials.createSsl` has no way to set a minimum TLS
- * version, so it always admits TLS 1.2. grpc-js merges a credential's
- * constructor options and secure-context options straight into
- * `http2.createSecureServer`, so a subclass that supplies them itself controls
- * every TLS setting, minVersion included.
- */
-class ReferenceServerCredentials extends ServerCredentials {
-  constructor(settings: ServerTlsSettings) {
-    super(settings.server, settings.context);
-  }
-
-  // grpc-js compares credentials only to decide whether two bindings may share
-  // a port; each reference server binds once, so identity is enough.
-  override _equals(other: ServerCredentials): boolean {
-    return other === this;
-  }
-}
-
 export async function startGrpcServer(opts: ReferenceServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const policy = authorizationPolicy(opts);
   const definitions = loadProtos();
 
   const server = new Server();
+  // TLS is terminated by the front; grpc-js gets the accepted sockets through
+  // a connection injector, so its own credentials are the cleartext ones.
+  // (grpc-js's TLS could neither set a TLS 1.3 floor nor show a handler a
+  // certificate OpenSSL did not authorize.)
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const front = createTlsFront(opts, ['h2'], (socket) => injector.injectConnection(socket));
+
   server.addService(serviceDefinition(definitions, demoService), {
-    SayHello: guarded<HelloRequest, HelloResponse>(policy, (req) => ({
+    SayHello: guarded<HelloRequest, HelloResponse>(policy, front, (req) => ({
       response: `Hello ${req.name}, you are ${req.age} year(s) old.`,
     })),
   });
   server.addService(serviceDefinition(definitions, healthService), {
-    Check: guarded<HealthCheckRequest, HealthCheckResponse>(policy, () => ({ status: 'SERVING' })),
+    Check: guarded<HealthCheckRequest, HealthCheckResponse>(policy, front, () => ({ status: 'SERVING' })),
   });
 
-  const credentials = new ReferenceServerCredentials(serverTlsSettings(opts));
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${hostForUrl(host)}:${opts.port ?? 0}`, credentials, (err, boundPort) => {
-      if (err) reject(err);
-      else resolve(boundPort);
-    });
-  });
-
+  const listener = await listenTracked(front.server, host, opts.port ?? 0);
   return {
     protocol: 'grpc',
     host,
-    port,
-    url: `grpcs://${hostForUrl(host)}:${port}/${demoService}/SayHello`,
+    port: listener.port,
+    url: `grpcs://${hostForUrl(host)}:${listener.port}/${demoService}/SayHello`,
     close: async () => {
       // forceShutdown cancels in-flight calls and destroys sessions at once;
       // a graceful tryShutdown could wait on a stuck client indefinitely.
       server.forceShutdown();
+      await listener.close();
     },
   };
 }
@@ -110,25 +91,21 @@ function serviceDefinition(definitions: PackageDefinition, name: string): Servic
   return definition;
 }
 
-/** Wraps a unary handler so it runs only for an authorized caller. */
-function guarded<Req, Res>(policy: AuthorizationPolicy, handler: (req: Req) => Res): handleUnaryCall<Req, Res> {
+/**
+ * Wraps a unary handler so it runs only for an authorized caller. The
+ * caller's identity is what the front's verification established for the
+ * connection, found by the peer address grpc-js reports for the call.
+ */
+function guarded<Req, Res>(policy: AuthorizationPolicy, front: TlsFront, handler: (req: Req) => Res): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const decision = authorizeClient(peerCertificate(call), policy);
+    const identity = front.identityOf(call.getPeer());
+    const decision = identity === undefined
+      ? { allowed: false as const, reason: 'the connection was not verified' }
+      : authorizeClient(identity.certificate, policy);
     if (!decision.allowed) {
       callback({ code: status.PERMISSION_DENIED, details: decision.reason }, null);
       return;
     }
     callback(null, handler(call.request));
   };
-}
-
-/**
- * The caller's certificate, if TLS verified it. grpc-js reports a peer
- * certificate only when the socket is authorized, so under the
- * `accept-any-cert` flaw an untrusted certificate arrives here as no
- * certificate at all, which is the same rule the HTTP/2 server applies.
- */
-function peerCertificate<Req, Res>(call: ServerUnaryCall<Req, Res>): X509Certificate | undefined {
-  const raw = call.getAuthContext().sslPeerCertificate?.raw;
-  return raw === undefined ? undefined : new X509Certificate(raw);
 }

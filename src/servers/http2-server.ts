@@ -1,10 +1,8 @@
-import type { X509Certificate } from 'node:crypto';
 import http2 from 'node:http2';
-import type { TLSSocket } from 'node:tls';
 import { hostForUrl } from './address.js';
 import { listenTracked } from './listener.js';
 import { authorizationPolicy, authorizeClient, type AuthorizationPolicy } from './client-identity.js';
-import { serverTlsSettings } from './tls-options.js';
+import { createTlsFront, peerKey, type TlsFront } from './tls-front.js';
 import type { ReferenceServerOptions, RunningServer } from './types.js';
 
 /** The reference HTTP/2 server: `GET /hello` behind mTLS plus a SPIFFE allow list. */
@@ -12,10 +10,12 @@ import type { ReferenceServerOptions, RunningServer } from './types.js';
 export async function startHttp2Server(opts: ReferenceServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const policy = authorizationPolicy(opts);
-  const tls = serverTlsSettings(opts);
 
-  // http2 sets ALPN itself: with allowHTTP1 false it offers only "h2".
-  const server = http2.createSecureServer({ ...tls.context, ...tls.server, allowHTTP1: false });
+  // A plain (cleartext) HTTP/2 server: TLS is terminated by the front, which
+  // hands over each accepted socket as a new connection. Its connection
+  // listener is the one http2.createSecureServer uses, ALPN check included.
+  const server = http2.createServer();
+  const front = createTlsFront(opts, ['h2'], (socket) => server.emit('connection', socket));
 
   // Sessions are destroyed on close as well as raw sockets (listenTracked).
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -27,9 +27,9 @@ export async function startHttp2Server(opts: ReferenceServerOptions): Promise<Ru
   });
   // Without ALPN h2 a client would otherwise hang until Node's 10 s timeout.
   server.on('unknownProtocol', (socket) => socket.destroy());
-  server.on('stream', (stream, headers) => handleStream(stream, headers, policy));
+  server.on('stream', (stream, headers) => handleStream(stream, headers, policy, front));
 
-  const listener = await listenTracked(server, host, opts.port ?? 0, () => {
+  const listener = await listenTracked(front.server, host, opts.port ?? 0, () => {
     for (const session of sessions) session.destroy();
   });
 
@@ -46,14 +46,18 @@ function handleStream(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   policy: AuthorizationPolicy,
+  front: TlsFront,
 ): void {
   // A client resetting its stream must not surface as an unhandled error.
   stream.on('error', () => undefined);
 
   // Authorize before routing so an unauthorized caller learns nothing about
   // which paths exist, matching gRPC where every method is guarded.
-  const socket = stream.session?.socket as TLSSocket | undefined;
-  const decision = authorizeClient(socket === undefined ? undefined : verifiedPeerCertificate(socket), policy);
+  const socket = stream.session?.socket;
+  const identity = socket === undefined ? undefined : front.identityOf(peerKey(socket));
+  const decision = identity === undefined
+    ? { allowed: false as const, reason: 'the connection was not verified' }
+    : authorizeClient(identity.certificate, policy);
   if (!decision.allowed) {
     respondJson(stream, 403, { error: decision.reason });
     return;
@@ -67,15 +71,6 @@ function handleStream(
     return;
   }
   respondJson(stream, 200, { message: 'hello', client: decision.client });
-}
-
-/**
- * The peer's certificate only if TLS verified it. An unverified certificate
- * (possible under the `accept-any-cert` flaw) is treated as absent, as grpc-js
- * does for the gRPC server, so both servers decide identically.
- */
-function verifiedPeerCertificate(socket: TLSSocket): X509Certificate | undefined {
-  return socket.authorized ? socket.getPeerX509Certificate() : undefined;
 }
 
 function respondJson(

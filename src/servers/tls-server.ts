@@ -1,8 +1,7 @@
-import tls from 'node:tls';
 import { hostForUrl } from './address.js';
 import { authorizationPolicy, authorizeClient } from './client-identity.js';
 import { listenTracked } from './listener.js';
-import { serverTlsSettings } from './tls-options.js';
+import { createTlsFront } from './tls-front.js';
 import type { ReferenceServerOptions, RunningServer } from './types.js';
 
 /**
@@ -19,23 +18,16 @@ const idleTimeoutMs = 5000;
 export async function startTlsServer(opts: ReferenceServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const policy = authorizationPolicy(opts);
-  const settings = serverTlsSettings(opts);
-  const server = tls.createServer({ ...settings.context, ...settings.server });
-
-  server.on('secureConnection', (socket) => {
-    socket.on('error', () => undefined);
+  const front = createTlsFront(opts, undefined, (socket, identity) => {
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
-    const decision = authorizeClient(socket.authorized ? socket.getPeerX509Certificate() : undefined, policy);
-    if (!decision.allowed) {
+    if (!authorizeClient(identity.certificate, policy).allowed) {
       socket.destroy();
       return;
     }
     socket.once('data', () => socket.end(rawTlsReply));
   });
-  // Handshake failures (a refused certificate, TLS 1.2) are the point of the exercise, not errors.
-  server.on('tlsClientError', () => undefined);
 
-  const listener = await listenTracked(server, host, opts.port ?? 0);
+  const listener = await listenTracked(front.server, host, opts.port ?? 0);
   return {
     protocol: 'tls',
     host,

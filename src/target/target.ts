@@ -94,3 +94,18 @@ export function protocolFromLabel(label: string): Protocol {
   if (!found) throw new Error(`unknown protocol "${label}"; expected one of ${Object.values(protocolLabels).join(', ')}`);
   return found;
 }
+
+/**
+ * The targets a run can have: one per protocol, plus, among the built-in
+ * servers, an HTTP/2 server that trusts pinned self-signed client
+ * certificates instead of a CA (a different trust model, with its own control).
+ */
+export type TargetKey = Protocol | 'pinned';
+
+export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2' };
+
+export function targetKeyFromLabel(label: string): TargetKey {
+  const found = (Object.keys(targetLabels) as TargetKey[]).find((key) => targetLabels[key] === label);
+  if (!found) throw new Error(`unknown target "${label}"; expected one of ${Object.values(targetLabels).join(', ')}`);
+  return found;
+}

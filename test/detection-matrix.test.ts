@@ -1,0 +1,125 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cases } from '../fixtures/cases.js';
+import { packageRoot } from '../src/paths.js';
+import { allServerCertificateFlaws } from '../src/run/server-certificate-flaws.js';
+import { allServerFlaws } from '../src/servers/types.js';
+import type { ScenarioRecord } from '../src/report/evidence.js';
+import { runCli } from './support/cli.js';
+import { detectedByProtocol, readRecords } from './support/records.js';
+
+/**
+ * The harness tests itself: the whole catalogue runs against the correct
+ * built-in servers and against every deliberately flawed variant. Each
+ * variant must be caught by exactly the cases written down here, on every
+ * target it has, and the correct servers by none. The table it proves is
+ * written to docs/detection-matrix.md, which this test keeps honest.
+ */
+const expectedDetections: Record<string, readonly string[]> = {
+  correct: [],
+  'accept-any-cert': [
+    'tls/no-client-cert',
+    'x509/validity/expired', 'x509/validity/not-yet-valid',
+    'x509/usage/eku-server-auth-only', 'x509/usage/eku-code-signing-only', 'x509/usage/ku-without-digital-signature', 'x509/usage/unknown-critical-extension',
+    'x509/chain/untrusted-ca', 'x509/chain/self-signed', 'x509/chain/impostor-ca', 'x509/chain/intermediate-missing', 'x509/chain/pathlen-exceeded',
+    'x509/chain/issuer-not-ca', 'x509/chain/issuer-without-keycertsign', 'x509/chain/bad-signature',
+    'x509/crypto/rsa-1024', 'x509/crypto/sha1-signature', 'x509/crypto/md5-signature',
+    'x509/revocation/revoked',
+    'pinned/unpinned-self-signed', 'pinned/same-subject-other-key',
+  ],
+  'cert-optional': ['tls/no-client-cert'],
+  'allow-tls12': ['tls/version/tls12'],
+  'allow-legacy-tls': ['tls/version/tls11', 'tls/version/tls10'],
+  'ignore-eku': ['x509/usage/eku-server-auth-only', 'x509/usage/eku-code-signing-only', 'x509/usage/ku-without-digital-signature'],
+  'ignore-expiry': ['x509/validity/expired', 'x509/validity/not-yet-valid'],
+  'ignore-crl': ['x509/revocation/revoked'],
+  'accept-unknown-critical-extension': ['x509/usage/unknown-critical-extension'],
+  'weak-crypto': ['x509/crypto/rsa-1024', 'x509/crypto/sha1-signature', 'x509/crypto/md5-signature'],
+  'no-spiffe-authorization': ['spiffe/wrong-id', 'spiffe/wrong-trust-domain'],
+  // The built-in servers refuse a CA leaf through the X509-SVID rules, so this flaw lets x509/usage/leaf-is-ca through too.
+  'ignore-svid-rules': ['spiffe/two-uri-sans', 'spiffe/svid-is-ca', 'spiffe/keycertsign-on-leaf', 'x509/usage/leaf-is-ca'],
+  'server-cert-untrusted': ['server/chain/trusted'],
+  'server-cert-wrong-host': ['server/identity/host'],
+  // OpenSSL's own chain verification checks the purpose and the dates too, so the chain case catches these as well.
+  'server-cert-client-eku': ['server/usage/server-auth', 'server/chain/trusted'],
+  'server-cert-expired': ['server/validity/current', 'server/chain/trusted'],
+  'server-cert-wrong-spiffe-id': ['server/spiffe/id'],
+};
+
+const variants = ['correct', ...allServerFlaws, ...allServerCertificateFlaws];
+const matrixFile = path.join(packageRoot, 'docs/detection-matrix.md');
+const reportRoot = mkdtempSync(path.join(tmpdir(), 'mtlspec-matrix-'));
+after(() => rmSync(reportRoot, { recursive: true, force: true }));
+
+const observed = new Map<string, Map<string, string[]>>();
+
+async function runVariant(variant: string): Promise<ScenarioRecord[]> {
+  const reportDir = path.join(reportRoot, variant);
+  const run = await runCli(['run', '--report-dir', reportDir, ...(variant === 'correct' ? [] : ['--flaw', variant])], 120_000);
+  assert.equal(run.code, variant === 'correct' ? 0 : 1, `${variant}: exit code\n${run.stdout.slice(-2000)}${run.stderr}`);
+  return readRecords(reportDir);
+}
+
+describe('detection matrix', () => {
+  it('names every flaw of the built-in servers', () => {
+    assert.deepEqual(Object.keys(expectedDetections).sort(), variants.slice().sort());
+  });
+
+  // Two CLI runs side by side (two cores); the docs check below waits for all of them.
+  describe('each variant', { concurrency: 2 }, () => {
+   for (const variant of variants) {
+    it(`${variant}: caught by exactly its cases, on every target, with nothing inconclusive`, async () => {
+      const records = await runVariant(variant);
+      const notJudged = records.filter((r) => r.verdict.status === 'inconclusive' || r.verdict.status === 'skipped');
+      assert.deepEqual(notJudged.map((r) => `${r.caseId}@${r.protocol}: ${r.verdict.why}`), [], 'every case was judged');
+      const detected = detectedByProtocol(records);
+      observed.set(variant, detected);
+      for (const [target, ids] of detected) {
+        const runsOnTarget = new Set(records.filter((r) => r.protocol === target).map((r) => r.caseId));
+        const expected = (expectedDetections[variant] ?? []).filter((id) => runsOnTarget.has(id)).sort();
+        assert.deepEqual(ids, expected, `${variant} on ${target}`);
+      }
+    });
+   }
+  });
+
+  it('docs/detection-matrix.md shows what these runs proved', () => {
+    assert.equal(observed.size, variants.length, 'every variant ran');
+    const generated = renderMatrix(observed);
+    const committed = existsSync(matrixFile) ? readFileSync(matrixFile, 'utf8') : '';
+    if (committed !== generated) {
+      writeFileSync(matrixFile, generated);
+      assert.fail('docs/detection-matrix.md was out of date and has been regenerated: review and commit it');
+    }
+  });
+});
+
+/** Cases down, variants across; a cell says on which targets the case caught the variant. */
+function renderMatrix(results: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>): string {
+  const flawed = variants.filter((v) => v !== 'correct');
+  const header = `| case | level | correct | ${flawed.map((v) => `\`${v}\``).join(' | ')} |`;
+  const divider = `|---|---|---|${flawed.map(() => '---').join('|')}|`;
+  const cell = (variant: string, caseId: string): string => {
+    const targets = [...(results.get(variant) ?? new Map<string, readonly string[]>())].filter(([, ids]) => ids.includes(caseId)).map(([target]) => target);
+    return targets.length === 0 ? '·' : `**caught** (${targets.join(', ')})`;
+  };
+  const rows = cases.map((c) => `| \`${c.id}\` | ${c.level} | ${cell('correct', c.id) === '·' ? 'passes' : cell('correct', c.id)} | ${flawed.map((v) => cell(v, c.id)).join(' | ')} |`);
+  return [
+    '# Detection matrix',
+    '',
+    'Generated by `test/detection-matrix.test.ts` from real runs of the whole catalogue',
+    'against the built-in servers (gRPC, HTTP/2, raw TLS and the pinned-clients HTTP/2',
+    'server), correct and with each deliberate flaw. The test fails if this file is',
+    'stale. A cell names the targets on which the case caught the flaw ("·": the case',
+    'passed); INFO cases are never judged. Flaws are documented in',
+    '`src/servers/types.ts` and `src/run/server-certificate-flaws.ts`.',
+    '',
+    header,
+    divider,
+    ...rows,
+    '',
+  ].join('\n');
+}
