@@ -45,6 +45,18 @@ describe('make conformance on the reference servers', () => {
 
 // Flawed servers: test/detection-matrix.test.ts runs the catalogue against every one.
 
+describe('selecting cases', () => {
+  it('--case takes an id or a prefix, as h2spec does', async () => {
+    const run = await runCli(['run', '--case', 'x509/validity', '--case', 'tls/no-client-cert', '--report-dir', path.join(reportRoot, 'selected')]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const ran = [...run.stdout.matchAll(/^\s+[A-Z]+\s+(\S+) over (\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
+    const expected = ['tls/no-client-cert', 'x509/validity/expired', 'x509/validity/expires-soon', 'x509/validity/not-yet-valid']
+      .flatMap((id) => ['grpc', 'http2', 'tls'].map((p) => `${id}@${p}`))
+      .sort();
+    assert.deepEqual(ran, expected);
+  });
+});
+
 describe('never a false pass', () => {
   it('a target that never answers in time is inconclusive everywhere, and exits 3', async () => {
     // 1 ms is far below one TLS handshake, so no probe can get an answer.

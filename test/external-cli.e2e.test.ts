@@ -104,6 +104,35 @@ describe('run --target against a server the CLI knows only by URL', () => {
 });
 
 // Independent CLI processes: run them side by side.
+describe('revocation against a target the user configures', () => {
+  it('--crl-out writes the CRL; the case is skipped until --target-has-crl, then judged, and it catches a target without the CRL', async () => {
+    const crlFile = path.join(reportRoot, 'client-ca.crl');
+    const common = (url: string): string[] => ['run', '--target', url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--case', 'x509/revocation'];
+    const first = await runCli([...common(http2.url), '--crl-out', crlFile, '--report-dir', reportDir('crl-1')], 30_000);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /SKIP\s+x509\/revocation\/revoked over http2[^\n]*\n\s+the target has not been given the CRL/);
+    const crl = readFileSync(crlFile, 'utf8');
+    assert.match(crl, /^-----BEGIN X509 CRL-----/);
+
+    // The same CA's CRL, loaded by a server the way a user would reload theirs.
+    assert.ok(pki.trustedCa && pki.server);
+    const withCrl = await startReferenceServer('http2', {
+      clientCaPem: pki.trustedCa.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem, allowedSpiffeIds: [spiffeId], flaws: [], crlPems: [crl],
+    });
+    try {
+      const judged = await runCli([...common(withCrl.url), '--target-has-crl', '--report-dir', reportDir('crl-2')], 30_000);
+      assert.equal(judged.code, 0, judged.stdout + judged.stderr);
+      assert.match(judged.stdout, /(PASS|WARN)\s+x509\/revocation\/revoked over http2/);
+    } finally {
+      await withCrl.close();
+    }
+    // Claiming the CRL is loaded when it is not: the harness says the revoked certificate got in.
+    const caught = await runCli([...common(http2.url), '--target-has-crl', '--report-dir', reportDir('crl-3')], 30_000);
+    assert.equal(caught.code, 1, caught.stdout + caught.stderr);
+    assert.deepEqual(failingScenarios(caught.stdout), ['x509/revocation/revoked@http2']);
+  });
+});
+
 describe("the server's own certificate", () => {
   it('untrusted (no --server-ca): the chain case fails with the reason, and the client cases are still judged', async () => {
     const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--report-dir', reportDir('no-server-ca')], 30_000);
@@ -137,7 +166,7 @@ describe('bad input: one line on stderr, exit 2, before any probe', { concurrenc
     ['no credential for a target', () => target(), /needs a client credential the target trusts/],
     ['a credential without a target', () => ['run', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--ca-cert needs --target/],
     ['--send on an HTTP/2 target', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--send', 'hi'], /--send applies to tls:\/\/ targets only/],
-    ['a malformed SPIFFE ID', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--spiffe-id', 'spiffe://Example.org/a'], /is not a SPIFFE ID: its trust domain/],
+    ['a malformed SPIFFE ID', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--spiffe-id', 'spiffe://Example.org/a'], /is not a SPIFFE ID: trust domain "Example.org" has characters outside/],
     ['a negative timeout', () => ['run', '--timeout', '-5'], /--timeout must be a positive number/],
     ['an unknown flag', () => ['run', '--frobnicate'], /Unknown argument/],
     ['an unknown case', () => ['run', '--case', 'x509/nonsense'], /--case "x509\/nonsense" matches no case/],

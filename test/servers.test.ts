@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { authorizeClient, parseSubjectAltName, type AuthorizationPolicy } from '../src/servers/client-identity.js';
 import { startReferenceServer, rawTlsReply } from '../src/servers/index.js';
-import { parseSpiffeId } from '../src/servers/spiffe-id.js';
+import { parseSpiffeId } from '../src/spiffe-id.js';
 import { allServerFlaws, type ReferenceServerOptions, type RunningServer, type ServerFlaw } from '../src/servers/types.js';
 import { clientSpiffeId, issueLeaf, makeCa, makeTestPki, otherSpiffeId, selfSigned, type KeyPair, type Leaf, type TestPki } from './support/openssl-pki.js';
 import {
@@ -175,7 +175,7 @@ describe('client identity', () => {
     assert.match(reasonOf(certs.leafCa), /must not be a CA/);
     assert.match(reasonOf(certs.keyCertSign), /keyCertSign or cRLSign/);
     assert.match(reasonOf(certs.rootPath), /names a trust domain, not a workload/);
-    assert.match(reasonOf(certs.httpsUri), /is not a spiffe id: the scheme is not "spiffe"/);
+    assert.match(reasonOf(certs.httpsUri), /is not a spiffe id: it must start with spiffe:\/\/ \(the scheme is not "spiffe"\)/);
     assert.match(reasonOf(certs.noUri), /has no URI SAN/);
   });
   test('refuses another trust domain before consulting the allow list', () => {

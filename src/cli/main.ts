@@ -62,6 +62,12 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+// `mtlspec run | head` closes stdout early: stop quietly, as Unix tools do, instead of reporting an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.passed);
+  throw error;
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;

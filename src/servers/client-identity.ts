@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { certificateFacts, keyUsage } from './certificate-facts.js';
-import { parseSpiffeId } from './spiffe-id.js';
+import { parseSpiffeId } from '../spiffe-id.js';
 import type { ReferenceServerOptions } from './types.js';
 
 /**

@@ -19,7 +19,7 @@ const trustDomainPattern = /^[a-z0-9._-]+$/;
 const segmentPattern = /^[A-Za-z0-9._-]+$/;
 
 export function parseSpiffeId(text: string): SpiffeIdParse {
-  if (!text.startsWith(scheme)) return { ok: false, reason: 'the scheme is not "spiffe"' };
+  if (!text.startsWith(scheme)) return { ok: false, reason: 'it must start with spiffe:// (the scheme is not "spiffe")' };
   const rest = text.slice(scheme.length);
   const slash = rest.indexOf('/');
   const trustDomain = slash < 0 ? rest : rest.slice(0, slash);
@@ -29,7 +29,7 @@ export function parseSpiffeId(text: string): SpiffeIdParse {
   if (path !== '') {
     for (const segment of path.slice(1).split('/')) {
       if (segment === '') return { ok: false, reason: 'the path has an empty segment or a trailing slash' };
-      if (segment === '.' || segment === '..') return { ok: false, reason: `the path has a "${segment}" segment` };
+      if (segment === '.' || segment === '..') return { ok: false, reason: 'the path has a "." or ".." segment' };
       if (!segmentPattern.test(segment)) return { ok: false, reason: `path segment "${segment}" has characters outside [A-Za-z0-9._-]` };
     }
   }
