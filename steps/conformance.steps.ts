@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { assert } from 'chai';
 import { cases } from '../fixtures/cases.js';
 import { findCase, findClientCase, type ClientCase } from '../src/catalogue/case.js';
-import { credentialText, recordFileName, scenarioRecord, verdictLine } from '../src/report/evidence.js';
+import { credentialText, evidenceText, recordFileName, scenarioRecord } from '../src/report/evidence.js';
 import type { TargetKey } from '../src/target/target.js';
 import { judge, judgeServer, notProbed, type Verdict } from '../src/verdict/judge.js';
 import { currentSession } from './hooks.js';
@@ -80,7 +80,7 @@ function record(world: MtlsWorld, verdict: Verdict, probe: MtlsWorld['probe']): 
   if (!conformanceCase || !protocol) throw new Error('no case to record');
   const target = currentSession().target(protocol).url;
   const scenario = scenarioRecord(conformanceCase, protocol, target, verdict, { probe, control: world.control });
-  world.attach(verdictLine(scenario), { mediaType: 'text/plain', fileName: 'verdict.txt' });
+  world.attach(evidenceText(scenario), { mediaType: 'text/plain', fileName: 'evidence.txt' });
   world.attach(JSON.stringify(scenario, null, 2), { mediaType: 'application/json', fileName: recordFileName });
   if (verdict.status === 'failed') assert.fail(`${conformanceCase.id}: ${verdict.why}`);
   // Cucumber has no "inconclusive"; skipped is the one status that is neither pass nor fail.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { failingScenarios, runCli } from './support/cli.js';
+import { failingScenarios, runCli, scenarioLines } from './support/cli.js';
 
 /**
  * The harness tests itself: the suite must pass on the correct reference
@@ -12,18 +12,18 @@ import { failingScenarios, runCli } from './support/cli.js';
 const reportRoot = mkdtempSync(path.join(tmpdir(), 'mtlspec-e2e-'));
 after(() => rmSync(reportRoot, { recursive: true, force: true }));
 
-/** The private directories runs keep their keys in; each run must remove its own. */
-const runPkiDirs = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('mtlspec-pki-'));
-
 
 describe('make conformance on the reference servers', () => {
   it('passes every scenario, exits 0 and writes the three reports', async () => {
     const reportDir = path.join(reportRoot, 'correct');
-    const pkiDirsBefore = runPkiDirs();
-    const run = await runCli(['run', '--report-dir', reportDir]);
-    assert.deepEqual(runPkiDirs(), pkiDirsBefore, 'the run removes its private PKI directory');
+    // A temp folder of the run's own, so other processes' temp files cannot blur the check.
+    const runTmp = mkdtempSync(path.join(reportRoot, 'tmp-'));
+    const run = await runCli(['run', '--report-dir', reportDir, '--log-level', 'debug', '--log-format', 'json'], { env: { TMPDIR: runTmp } });
+    assert.ok(run.stderr.includes(`"pkiDir":"${path.join(runTmp, 'mtlspec-pki-')}`), 'the run kept its PKI in that temp folder');
+    assert.deepEqual(readdirSync(runTmp), [], 'the run removes its private PKI directory');
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /mtlspec: 140 scenarios: \d+ passed \(\+\d+ passed with a SHOULD warning\), 0 failed, 0 inconclusive, 15 informational in [\d.]+ s/);
+    assert.equal(scenarioLines(run.stdout).length, 140, 'a line per scenario, so the check below means something');
     assert.deepEqual(failingScenarios(run.stdout), []);
     for (const file of ['conformance.html', 'junit.xml', 'messages.ndjson']) {
       assert.ok(existsSync(path.join(reportDir, file)), `${file} written`);
@@ -49,7 +49,7 @@ describe('selecting cases', () => {
   it('--case takes an id or a prefix, as h2spec does', async () => {
     const run = await runCli(['run', '--case', 'x509/validity', '--case', 'tls/no-client-cert', '--report-dir', path.join(reportRoot, 'selected')]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    const ran = [...run.stdout.matchAll(/^\s+[A-Z]+\s+(\S+) over (\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
+    const ran = scenarioLines(run.stdout).map((l) => `${l.caseId}@${l.target}`).sort();
     const expected = ['tls/no-client-cert', 'x509/validity/expired', 'x509/validity/expires-soon', 'x509/validity/not-yet-valid']
       .flatMap((id) => ['grpc', 'http2', 'tls'].map((p) => `${id}@${p}`))
       .sort();

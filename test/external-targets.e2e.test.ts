@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRunPki, loopbackHosts, PrivateDir } from '../src/pki/index.js';
-import { failingScenarios, runCli, type CliRun } from './support/cli.js';
+import { failingScenarios, runCli, scenariosMarked, type CliRun } from './support/cli.js';
 import { startNginx, type NginxOptions, type RunningNginx } from './support/nginx.js';
 import { startSServer, type RunningSServer, type SServerOptions } from './support/s-server.js';
 
@@ -158,7 +158,7 @@ const runCases: readonly RunCase[] = [
 
 /** The "SKIP <case> over <protocol>" lines, as "case@protocol" keys. */
 function skippedScenarios(stdout: string): string[] {
-  return [...stdout.matchAll(/^\s+SKIP\s+(\S+) over (\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
+  return scenariosMarked(stdout, 'SKIP');
 }
 
 /** The base64 between a PEM's armour lines, on one line. */
@@ -273,7 +273,7 @@ describe('mtlspec run --target against servers we did not write', { concurrency:
         cliTimeoutMs,
       );
       // The verdict lines, so a passing run still shows what it saw and how long each probe took.
-      for (const line of run.stdout.split('\n').filter((l) => /^\s+[A-Z]+\s+\S+ over |^mtlspec: \d+ scenarios/.test(l))) t.diagnostic(line.trim());
+      for (const line of run.stdout.split('\n').filter((l) => /^\s+(\[\s*\d+\/\d+\]\s+)?[A-Z]+\s+\S+ over |^mtlspec: \d+ scenarios/.test(l))) t.diagnostic(line.trim());
       const why = explain(run, server);
       const protocol = url.startsWith('tls:') ? 'tls' : 'http2';
       const keys = (ids: string[]): string[] => ids.map((id) => `${id}@${protocol}`).sort();

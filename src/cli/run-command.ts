@@ -12,7 +12,10 @@ import {
   type RunSettings,
   type TargetSettings,
 } from '../run/settings.js';
-import { scenarioLine, summaryLine } from '../report/terminal.js';
+import { writeFileSync } from 'node:fs';
+import { renderJunit } from '../report/junit.js';
+import { buildRunResults, writeRunResults } from '../report/run-results.js';
+import { scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
@@ -36,6 +39,7 @@ export interface RunArguments {
   tags: string | undefined;
   case: string[];
   strict: boolean;
+  quiet: boolean;
   'server-spiffe-id': string | undefined;
   'crl-out': string | undefined;
   'target-has-crl': boolean;
@@ -67,6 +71,7 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('timeout', { type: 'number', default: defaultTimeoutMs, describe: 'Milliseconds one probe may take, connect to answer' })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'Print the summary line only (and errors)' })
     .option('strict', { type: 'boolean', default: false, describe: 'SHOULD-level findings (a wrong or missing alert, a SHOULD case) fail the run instead of warning' })
     .option('server-spiffe-id', { type: 'string', describe: "The SPIFFE ID the server must present; checks the server certificate's URI SAN" })
     .option('crl-out', { type: 'string', describe: "With --ca-key: write the CA's CRL, listing mtlspec's revoked test serial, to this file (load it into the target)" })
@@ -188,11 +193,15 @@ function tagsFor(settings: RunSettings, userTags: string | undefined): string {
 export async function runCommand(argv: RunArguments): Promise<number> {
   const settings = await settingsFromArguments(argv);
   const target = settings.target;
+  const style = terminalStyle();
+  const say = (line: string): void => {
+    if (!argv.quiet) process.stdout.write(`${line}\n`);
+  };
   if (target.kind === 'reference') {
     const flaws = target.flaws.length > 0 ? ` with flaws: ${target.flaws.join(', ')}` : '';
-    process.stdout.write(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}\n`);
+    say(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}`);
   } else {
-    process.stdout.write(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}\n`);
+    say(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}`);
     const check = await preflight(settings);
     if (!check.ok) {
       process.stderr.write(`mtlspec: ${check.reason}\n`);
@@ -206,12 +215,23 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     reportDir: argv['report-dir'],
     tags: tagsFor(settings, argv.tags),
     names: namePatterns(argv.case),
-    onResult: (result) => process.stdout.write(`${scenarioLine(result)}\n`),
+    onResult: (result, progress) => {
+      if (!argv.quiet) process.stdout.write(`${scenarioLine(result, style, progress)}\n`);
+    },
   });
   if (run.results.length === 0) {
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;
   }
+  const results = buildRunResults(run.results, {
+    startedAt: run.startedAt,
+    wallMs: Math.round(run.wallMs),
+    strict: settings.strict,
+    flaws: target.kind === 'reference' ? target.flaws : [],
+  });
+  writeRunResults(run.reports.results, results);
+  writeFileSync(run.reports.junit, renderJunit(results));
+  say(totalsTable(run.results, run.reports, style));
   process.stdout.write(`${summaryLine(run.results, run.wallMs, run.reports.html)}\n`);
   return exitCodeFor(run.results);
 }

@@ -9,6 +9,11 @@ import { recordFileName, type ScenarioRecord } from './evidence.js';
  */
 export type ResultStatus = 'passed' | 'warning' | 'failed' | 'inconclusive' | 'skipped' | 'info' | 'error';
 
+export interface Progress {
+  readonly done: number;
+  readonly total: number;
+}
+
 export interface ScenarioResult {
   readonly name: string;
   readonly status: ResultStatus;
@@ -33,11 +38,17 @@ export class ResultCollector {
   readonly #testCasePickles = new Map<string, string>();
   readonly #started = new Map<string, Started>();
 
-  constructor(private readonly onResult: (result: ScenarioResult) => void = () => undefined) {}
+  /** How many scenarios cucumber announced: it emits every test case before running any. */
+  #planned = 0;
+
+  constructor(private readonly onResult: (result: ScenarioResult, progress: Progress) => void = () => undefined) {}
 
   accept(envelope: Envelope): void {
     if (envelope.pickle) this.#pickleNames.set(envelope.pickle.id, envelope.pickle.name);
-    if (envelope.testCase) this.#testCasePickles.set(envelope.testCase.id, envelope.testCase.pickleId);
+    if (envelope.testCase) {
+      this.#testCasePickles.set(envelope.testCase.id, envelope.testCase.pickleId);
+      this.#planned += 1;
+    }
     if (envelope.testCaseStarted) {
       const pickleId = this.#testCasePickles.get(envelope.testCaseStarted.testCaseId) ?? '';
       this.#started.set(envelope.testCaseStarted.id, {
@@ -63,7 +74,7 @@ export class ResultCollector {
       if (started) {
         const result = conclude(started, toMs(envelope.testCaseFinished.timestamp) - started.startedAt);
         this.results.push(result);
-        this.onResult(result);
+        this.onResult(result, { done: this.results.length, total: this.#planned });
       }
     }
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
 import { featuresDir, packageRoot } from '../paths.js';
-import { ResultCollector, type ScenarioResult } from '../report/results.js';
+import { ResultCollector, type Progress, type ScenarioResult } from '../report/results.js';
 import type { RunSettings } from './settings.js';
 
 export interface SuiteOptions {
@@ -15,12 +15,13 @@ export interface SuiteOptions {
   /** Regular expressions on scenario names (any may match): how --case selects. */
   readonly names?: readonly string[];
   /** Called as each scenario ends, for live terminal lines. */
-  readonly onResult?: (result: ScenarioResult) => void;
+  readonly onResult?: (result: ScenarioResult, progress: Progress) => void;
 }
 
 export interface SuiteRun {
   readonly results: readonly ScenarioResult[];
-  readonly reports: { html: string; junit: string; messages: string };
+  readonly reports: { html: string; junit: string; messages: string; results: string; index: string };
+  readonly startedAt: string;
   readonly wallMs: number;
 }
 
@@ -31,12 +32,15 @@ export interface SuiteRun {
  */
 export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const reportDir = path.resolve(options.reportDir);
   mkdirSync(reportDir, { recursive: true });
   const reports = {
     html: path.join(reportDir, 'conformance.html'),
     junit: path.join(reportDir, 'junit.xml'),
     messages: path.join(reportDir, 'messages.ndjson'),
+    results: path.join(reportDir, 'results.json'),
+    index: path.join(reportDir, 'index.html'),
   };
   const environment = {
     cwd: packageRoot,
@@ -50,12 +54,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       provided: {
         paths: [path.join(featuresDir, '**/*.feature')],
         import: [path.join(packageRoot, 'dist/steps/**/*.js')],
+        // junit.xml is written by the CLI from the verdicts (stable case-id names), not by cucumber.
         format: [
           ['html', reports.html],
-          ['junit', reports.junit],
           ['message', reports.messages],
         ],
-        formatOptions: { junit: { suiteName: 'mtlspec' } },
         worldParameters: { ...options.settings },
         ...(options.tags ? { tags: options.tags } : {}),
         ...(options.names && options.names.length > 0 ? { name: [...options.names] } : {}),
@@ -66,5 +69,5 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   );
   const collector = new ResultCollector(options.onResult);
   await runCucumber(runConfiguration, environment, (envelope) => collector.accept(envelope));
-  return { results: collector.results, reports, wallMs: performance.now() - started };
+  return { results: collector.results, reports, startedAt, wallMs: performance.now() - started };
 }

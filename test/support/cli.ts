@@ -39,9 +39,25 @@ export function runCli(args: readonly string[], options: CliOptions | number = {
   });
 }
 
-/** The "FAIL <case> over <protocol>" lines the terminal shows, as "case@protocol" keys. */
+export interface ScenarioLine {
+  readonly mark: string;
+  readonly caseId: string;
+  readonly target: string;
+}
+
+/** The per-scenario lines the terminal shows: "  [12/140] FAIL  <case> over <target> (9 ms)". */
+export function scenarioLines(stdout: string): ScenarioLine[] {
+  return [...stdout.matchAll(/^\s+(?:\[\s*\d+\/\d+\]\s+)?([A-Z]+)\s+(\S+) over (\S+) \(\d+ ms\)/gm)].map((m) => ({ mark: m[1] ?? '', caseId: m[2] ?? '', target: m[3] ?? '' }));
+}
+
+/** "case@target" keys of the lines with this mark, sorted. */
+export function scenariosMarked(stdout: string, mark: string): string[] {
+  return scenarioLines(stdout).filter((l) => l.mark === mark).map((l) => `${l.caseId}@${l.target}`).sort();
+}
+
+/** The FAIL lines, as "case@target" keys. */
 export function failingScenarios(stdout: string): string[] {
-  return [...stdout.matchAll(/^\s+FAIL\s+(\S+) over (\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
+  return scenariosMarked(stdout, 'FAIL');
 }
 
 /** A developer's own MTLSPEC_* settings must not leak into the tests. */
