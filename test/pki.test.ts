@@ -9,7 +9,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { cases } from '../fixtures/cases.js';
-import { findCase, type ConformanceCase } from '../src/catalogue/case.js';
+import { findCase } from '../src/catalogue/case.js';
 import {
   createRunPki, importAuthority, loopbackHosts, PrivateDir, writeTrustedCaCrl,
   type Authority, type IssuedLeaf, type LeafTemplate, type RunPki, type Signer,

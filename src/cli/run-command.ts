@@ -13,6 +13,7 @@ import {
   type TargetSettings,
 } from '../run/settings.js';
 import { writeFileSync } from 'node:fs';
+import { renderIndexPage } from '../report/index-page.js';
 import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
 import { scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
@@ -231,6 +232,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
   });
   writeRunResults(run.reports.results, results);
   writeFileSync(run.reports.junit, renderJunit(results));
+  writeFileSync(run.reports.index, renderIndexPage(results));
   say(totalsTable(run.results, run.reports, style));
   process.stdout.write(`${summaryLine(run.results, run.wallMs, run.reports.html)}\n`);
   return exitCodeFor(run.results);

@@ -73,9 +73,9 @@ function describeAlgorithm(algorithm: NamedAlgorithm): string {
   return algorithm.hash?.name ? `${name} with ${algorithm.hash.name}` : name;
 }
 
-/** The summary as aligned "field: value" lines, the way `openssl x509 -text` readers expect. */
-export function formatCertificateSummary(summary: CertificateSummary): string {
-  const rows: Array<[string, string]> = [
+/** The summary's fields in reading order, labelled: one list for the text dump and the HTML page. */
+export function certificateSummaryRows(summary: CertificateSummary): Array<[string, string]> {
+  return [
     ['Subject', summary.subject],
     ['Issuer', summary.issuer],
     ['Serial', summary.serial],
@@ -89,6 +89,11 @@ export function formatCertificateSummary(summary: CertificateSummary): string {
     ['Public key', summary.publicKey],
     ['SHA-256 fingerprint', summary.sha256Fingerprint],
   ];
+}
+
+/** The summary as aligned "field: value" lines, the way `openssl x509 -text` readers expect. */
+export function formatCertificateSummary(summary: CertificateSummary): string {
+  const rows = certificateSummaryRows(summary);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }
