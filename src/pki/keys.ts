@@ -70,10 +70,20 @@ export class KeyPool {
   get(algorithm: KeyAlgorithm): Promise<KeyMaterial> {
     let key = this.#keys.get(algorithm);
     if (!key) {
-      key = generateKey(algorithm);
+      // An RSA-PSS key is a plain RSA key; only its signatures differ. One key serves both.
+      key = algorithm === 'rsa-pss-2048' ? this.get('rsa-2048').then((rsa) => ({ ...rsa, algorithm })) : generateKey(algorithm);
       this.#keys.set(algorithm, key);
     }
     return key;
+  }
+
+  /**
+   * Starts generating keys the run will want later, so the thread pool works
+   * on them while the main thread does everything else. Failures surface when
+   * the key is asked for.
+   */
+  warmUp(algorithms: readonly KeyAlgorithm[]): void {
+    for (const algorithm of algorithms) this.get(algorithm).catch(() => undefined);
   }
 }
 

@@ -1,5 +1,5 @@
 import { caKeyUsage, createRootAuthority, selfSignedAuthority, subordinateAuthority, type Authority, type CaProfile, type Validity } from './authority.js';
-import { generateKey, keyIdentifierOf, type KeyMaterial } from './keys.js';
+import { KeyPool, generateKey, keyIdentifierOf, type KeyMaterial } from './keys.js';
 import type { Signer } from './template.js';
 
 /** Every signer but 'self' is an authority. */
@@ -17,10 +17,10 @@ export interface RunAuthorities {
  * its key, so without one only the strangers exist. All keys are generated
  * at once (node:crypto runs them on the thread pool); the certificates after.
  */
-export async function createRunAuthorities(trustedCa: Authority | undefined, validity: Validity): Promise<RunAuthorities> {
+export async function createRunAuthorities(trustedCa: Authority | undefined, validity: Validity, keys: KeyPool): Promise<RunAuthorities> {
   const [untrustedCa, below] = await Promise.all([
     createRootAuthority('CN=mtlspec untrusted CA, O=mtlspec stranger', validity),
-    trustedCa ? authoritiesBelow(trustedCa, validity) : undefined,
+    trustedCa ? authoritiesBelow(trustedCa, validity, keys) : undefined,
   ]);
   const signers = new Map<AuthoritySigner, Authority>([['untrusted-ca', untrustedCa]]);
   if (!trustedCa || !below) return { signers, intermediates: [] };
@@ -29,7 +29,7 @@ export async function createRunAuthorities(trustedCa: Authority | undefined, val
   return { signers, intermediates: below.intermediates };
 }
 
-async function authoritiesBelow(trustedCa: Authority, validity: Validity): Promise<RunAuthorities> {
+async function authoritiesBelow(trustedCa: Authority, validity: Validity, keys: KeyPool): Promise<RunAuthorities> {
   const [impostorKey, intermediateKey, pathLenZeroKey, belowPathLenZeroKey, notCaKey, noCertSignKey, rsaKey] = await Promise.all([
     // The impostor's key is of the trusted CA's kind, so nothing but the key itself differs.
     generateKey(trustedCa.key.algorithm),
@@ -38,7 +38,8 @@ async function authoritiesBelow(trustedCa: Authority, validity: Validity): Promi
     generateKey('ec-p256'),
     generateKey('ec-p256'),
     generateKey('ec-p256'),
-    generateKey('rsa-2048'),
+    // RSA keys are slow to make: the RSA intermediate shares the run's one RSA-2048 key with its RSA leaves.
+    keys.get('rsa-2048'),
   ]);
   const under = (profile: CaProfile, parent: Authority = trustedCa): Authority => subordinateAuthority(profile, parent, validity);
   const ca = { basicConstraints: { ca: true }, keyUsage: caKeyUsage };

@@ -52,6 +52,8 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
     notAfter: new Date(context.now.getTime() + 30 * durations.day),
   };
   const keys = new KeyPool();
+  // RSA first: it is the slow kind, and the thread pool can make it while the EC work goes on.
+  keys.warmUp(['rsa-2048', 'rsa-1024']);
   const trustedCa =
     options.trustedCa === 'generate'
       ? await createRootAuthority('CN=mtlspec test CA, O=mtlspec', caValidity)
@@ -61,7 +63,7 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
   const validServer = options.serverHosts ? { ...validServerTemplate(options.serverHosts, context), uris: options.serverHosts.uris ?? [] } : undefined;
   const serverTemplate = validServer && options.serverDefect ? options.serverDefect(validServer, context) : validServer;
   const [{ signers, intermediates }, serverKey] = await Promise.all([
-    createRunAuthorities(trustedCa, caValidity),
+    createRunAuthorities(trustedCa, caValidity, keys),
     // The server gets a key of its own so that no client leaf shares it.
     serverTemplate ? generateKey(serverTemplate.key) : undefined,
     // Most runs issue P-256 leaves: have that key ready with the rest.

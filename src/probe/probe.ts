@@ -1,11 +1,11 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
-import { X509Certificate } from 'node:crypto';
 import type { Target } from '../target/target.js';
 import { classifyGrpcAnswer, classifyHttpAnswer, grpcStatusNames } from './application.js';
 import { classifySocketError } from './classify.js';
 import type { AppFacts, Outcome, ServerFacts, TlsFacts } from './outcome.js';
+import { secureContextFor } from './secure-contexts.js';
 
 /** What a client presents: its certificate (plus any intermediates) and key. */
 export interface ClientCredential {
@@ -86,23 +86,19 @@ class ProbeRun {
   }
 
   #connect(): tls.TLSSocket {
-    const { target, credential, tlsVersions, clientCiphers, serverCaPem } = this.request;
+    const { target } = this.request;
     return tls.connect({
       host: target.host,
       port: target.port,
       // RFC 6066 forbids an IP address as SNI; Node then checks the host instead.
       ...(isIP(target.servername) ? {} : { servername: target.servername }),
       ALPNProtocols: target.protocol === 'tls' ? [] : ['h2'],
-      ...(credential ? { cert: [credential.certPem, ...credential.chainPems].join(''), key: credential.keyPem } : {}),
-      ...(serverCaPem ? { ca: serverCaPem } : {}),
-      ...(clientCiphers ? { ciphers: clientCiphers } : {}),
+      secureContext: secureContextFor(this.request),
       // The server's certificate is checked, but as evidence rather than as a
       // gate: the server-identity cases report on it, and the client-side
       // cases can still be judged against a server whose own certificate is wrong.
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
-      minVersion: tlsVersions?.min ?? 'TLSv1.2',
-      maxVersion: tlsVersions?.max ?? 'TLSv1.3',
     });
   }
 
@@ -292,16 +288,22 @@ function serverFacts(socket: tls.TLSSocket, servername: string): ServerFacts | u
   // Node links the chain through issuerCertificate; a root links to itself.
   for (let next = peer.issuerCertificate; next?.raw && !seen.has(next.fingerprint256); next = next.issuerCertificate) {
     seen.add(next.fingerprint256);
-    chainPems.push(new X509Certificate(next.raw).toString());
+    chainPems.push(derToPem(next.raw));
   }
   const nameError = tls.checkServerIdentity(servername, peer);
   const chainError = socket.authorizationError ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) : undefined;
   return {
-    certificatePem: new X509Certificate(peer.raw).toString(),
+    certificatePem: derToPem(peer.raw),
     chainPems,
     chainVerified: socket.authorized,
     ...(chainError ? { chainError } : {}),
     nameMatches: nameError === undefined,
     ...(nameError ? { nameError: nameError.message } : {}),
   };
+}
+
+/** PEM straight from the DER the handshake gave us: no second parse. */
+function derToPem(der: Buffer): string {
+  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }

@@ -28,7 +28,24 @@ const ekuNames: Record<string, string> = {
   '1.3.6.1.5.5.7.3.4': 'emailProtection',
 };
 
+/**
+ * Summaries by PEM: a run presents a few credentials many times (the control
+ * in every record), and parsing is the costly part of writing evidence.
+ * Bounded, since a hostile server can present as many certificates as it likes.
+ */
+const summaries = new Map<string, CertificateSummary>();
+const summaryCacheLimit = 256;
+
 export function summarizeCertificate(pem: string): CertificateSummary {
+  const cached = summaries.get(pem);
+  if (cached) return cached;
+  const summary = parseSummary(pem);
+  if (summaries.size >= summaryCacheLimit) summaries.clear();
+  summaries.set(pem, summary);
+  return summary;
+}
+
+function parseSummary(pem: string): CertificateSummary {
   const node = new NodeCertificate(pem);
   const cert = new x509.X509Certificate(pem);
   const critical = (ext: x509.Extension | null): string => (ext?.critical ? ' (critical)' : '');
