@@ -18,7 +18,7 @@ export function nameProblem(server: ServerFacts): string | undefined {
 
 export function serverAuthProblem(server: ServerFacts): string | undefined {
   const usages = new X509Certificate(server.certificatePem).keyUsage;
-  // Node reports no extended key usage as undefined: any purpose is allowed then.
+  // Node reports no extended key usage as undefined, which allows every purpose.
   if (!usages || usages.includes(serverAuthOid) || usages.includes('2.5.29.37.0')) return undefined;
   return `its extended key usage (${usages.join(', ')}) does not include serverAuth`;
 }

@@ -47,7 +47,7 @@ export interface TrustConfig {
   readonly crls: readonly RevocationList[] | undefined;
 }
 
-/** X509_supported_extension() in OpenSSL 3.0: any other critical extension fails verification. */
+/** X509_supported_extension() in OpenSSL 3.0; every other critical extension fails verification. */
 const handledCriticalExtensions = new Set([
   '2.16.840.1.113730.1.1', // netscape-cert-type
   '2.5.29.15', // keyUsage
