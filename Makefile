@@ -4,7 +4,7 @@
 
 NODE ?= node
 
-.PHONY: build conformance test clean
+.PHONY: build conformance test clean bench
 
 build:
 	rm -rf dist
@@ -18,6 +18,13 @@ conformance: build
 ## The project's own tests: unit, end-to-end, and the harness against flawed servers.
 test: build
 	$(NODE) --test dist/test/*.test.js
+
+## Performance: wall time of the catalogue, probe and PKI costs, mtlspec vs the same cases by hand.
+## Prints a table and writes reports/bench.json (see bench/README.md). About a minute.
+bench: build
+	bench/ensure-tools.sh
+	npx tsc -p bench/tsconfig.json
+	$(NODE) dist/bench/bench.js
 
 clean:
 	rm -rf dist
