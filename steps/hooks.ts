@@ -14,7 +14,7 @@ export function currentSession(): RunSession {
 }
 
 BeforeAll(async function (this: { parameters: unknown }) {
-  session = await RunSession.start(readRunSettings(this.parameters));
+  session = RunSession.claimHandedOver() ?? (await RunSession.start(readRunSettings(this.parameters)));
 });
 
 AfterAll(async function () {

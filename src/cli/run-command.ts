@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { defaultLogFormat, logLevels, type LogFormat, type LogLevel } from '../log.js';
 import { InputError, loadCredentials, readCaBundle } from '../run/inputs.js';
 import { preflight } from '../run/preflight.js';
+import { RunSession } from '../run/session.js';
 import {
   defaultClientSpiffeId,
   referenceServerSpiffeId,
@@ -208,6 +209,8 @@ export async function runCommand(argv: RunArguments): Promise<number> {
       process.stderr.write(`mtlspec: ${check.reason}\n`);
       return ExitCode.inconclusive;
     }
+    // The scenarios go on with the preflight's PKI and control (cucumber runs in this process).
+    RunSession.handOver(check.session);
   }
   // Loaded only now: cucumber takes half a second to import, which bad input and unreachable targets should not pay.
   const { runSuite } = await import('../run/run-suite.js');
@@ -220,6 +223,8 @@ export async function runCommand(argv: RunArguments): Promise<number> {
       if (!argv.quiet) process.stdout.write(`${scenarioLine(result, style, progress)}\n`);
     },
   });
+  // Unclaimed when no scenario matched: the preflight's servers-free session still holds a temp folder.
+  await RunSession.claimHandedOver()?.close();
   if (run.results.length === 0) {
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;

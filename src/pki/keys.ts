@@ -2,6 +2,7 @@ import { createHash, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { takePrewarmedRsa2048 } from './prewarm.js';
 import type { KeyAlgorithm } from './template.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -36,7 +37,7 @@ function generatePair(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObject;
       return generateKeyPairAsync('ec', { namedCurve: 'P-384' });
     case 'rsa-2048':
     case 'rsa-pss-2048':
-      return generateKeyPairAsync('rsa', { modulusLength: 2048 });
+      return takePrewarmedRsa2048() ?? generateKeyPairAsync('rsa', { modulusLength: 2048 });
     case 'rsa-1024':
       return generateKeyPairAsync('rsa', { modulusLength: 1024 });
     case 'ed25519':

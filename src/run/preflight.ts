@@ -4,7 +4,8 @@ import { targetLabels } from '../target/target.js';
 import { RunSession } from './session.js';
 import type { RunSettings } from './settings.js';
 
-export type PreflightResult = { ok: true } | { ok: false; reason: string };
+/** On success, the session that probed: the run goes on with it (see RunSession.handOver). */
+export type PreflightResult = { ok: true; session: RunSession } | { ok: false; reason: string };
 
 /**
  * Before a run against a user's server, write the CRL if asked (--crl-out),
@@ -15,13 +16,17 @@ export type PreflightResult = { ok: true } | { ok: false; reason: string };
  */
 export async function preflight(settings: RunSettings): Promise<PreflightResult> {
   const session = await RunSession.start(settings);
+  let passedOn = false;
   try {
     // Written before the probe, so a person can load it into the target even when the probe fails.
     if (settings.crlOut) writeTrustedCaCrl(session.pki, settings.crlOut);
     const [protocol] = session.targets.keys();
     if (!protocol) return { ok: false, reason: 'the run has no target' };
     const { outcome, target } = await session.control(protocol);
-    if (outcome.kind === 'accepted') return { ok: true };
+    if (outcome.kind === 'accepted') {
+      passedOn = true;
+      return { ok: true, session };
+    }
     const where = `${target.url} (${targetLabels[protocol]})`;
     if (outcome.kind === 'unreachable') return { ok: false, reason: `cannot judge ${where}: ${outcome.detail}` };
     return {
@@ -29,6 +34,6 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
       reason: `${where} refused the valid control credential, so no case can be judged (${describeOutcome(outcome)}); check --ca-cert/--client-cert, --spiffe-id and the URL's path`,
     };
   } finally {
-    await session.close();
+    if (!passedOn) await session.close();
   }
 }

@@ -57,6 +57,24 @@ export class RunSession {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * The session the CLI's preflight built and probed, passed on to the
+   * scenarios of the same run: cucumber runs in the CLI's process, so the run
+   * keeps one PKI and one control probe instead of building both twice.
+   */
+  static #handedOver: RunSession | undefined;
+
+  static handOver(session: RunSession): void {
+    RunSession.#handedOver = session;
+  }
+
+  /** The handed-over session, once; undefined when cucumber was started some other way. */
+  static claimHandedOver(): RunSession | undefined {
+    const session = RunSession.#handedOver;
+    RunSession.#handedOver = undefined;
+    return session;
+  }
+
   static async start(settings: RunSettings): Promise<RunSession> {
     const log = createLogger(settings.logLevel, settings.logFormat);
     const pkiDir = new PrivateDir('mtlspec-pki-');
