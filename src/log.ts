@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type prettyFactory from 'pino-pretty';
+
+// pino-pretty is for a person at a terminal; CI and scripts never load it.
+const require = createRequire(import.meta.url);
 
 export type LogFormat = 'pretty' | 'json';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -18,6 +22,7 @@ export function createLogger(level: LogLevel, format: LogFormat = defaultLogForm
     redact: { paths: ['*.keyPem', '*.privateKeyPem', '*.caKey', 'keyPem', 'caKey'], censor: '[redacted]' },
   };
   if (format === 'json') return pino(options, pino.destination({ fd: 2, sync: true }));
+  const pretty = require('pino-pretty') as typeof prettyFactory;
   return pino(options, pretty({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' }));
 }
 

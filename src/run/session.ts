@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { createRunPki, loopbackHosts, PrivateDir, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
 import type { Outcome } from '../probe/outcome.js';
-import { startReferenceServer, type RunningServer, type ServerFlaw } from '../servers/index.js';
+import type { RunningServer, ServerFlaw } from '../servers/index.js';
 import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certificate-flaws.js';
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
 import { loadCredentials, readCaBundle } from './inputs.js';
@@ -188,6 +188,8 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
   // The pinned server trusts one self-signed certificate: mint it first, through the
   // session's memo, so the probes later present that very certificate.
   const pinned = protocols.includes('pinned') ? await pki.issue(pinnedTemplate(pki)) : undefined;
+  // Loaded here, not at the top: grpc-js and the servers cost ~0.2 s to load, which runs against the user's own server do not need.
+  const { startReferenceServer } = await import('../servers/index.js');
   const started: Array<[TargetKey, RunningServer]> = [];
   try {
     for (const key of protocols) {
