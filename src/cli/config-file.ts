@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type { parse } from 'yaml';
+
+// The YAML parser is loaded only for a YAML config file: most runs have none.
+const require = createRequire(import.meta.url);
+const parseYaml = (text: string): unknown => (require('yaml') as { parse: typeof parse }).parse(text);
 import { InputError } from '../run/inputs.js';
 
 /** Looked for in the current directory when --config is not given. */

@@ -5,7 +5,6 @@ import { generatePkiFiles } from '../pki/certgen.js';
 import { PrivateDir } from '../pki/private-dir.js';
 import { InputError } from '../run/inputs.js';
 import { defaultClientSpiffeId } from '../run/settings.js';
-import { startReferenceServer } from '../servers/index.js';
 import { allServerFlaws, type ServerFlaw } from '../servers/types.js';
 import { protocolLabels, type Protocol } from '../target/target.js';
 import { ExitCode } from './exit-codes.js';
@@ -56,6 +55,8 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
     overwrite: true,
   });
   const read = (file: string): string => readFileSync(file, 'utf8');
+  // Loaded here: every other command would pay for grpc-js at start-up otherwise.
+  const { startReferenceServer } = await import('../servers/index.js');
   const server = await startReferenceServer(argv.protocol, {
     clientCaPem: read(files.caCert.path),
     certPem: read(files.serverCert.path),
