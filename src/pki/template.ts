@@ -85,29 +85,35 @@ const day = 24 * hour;
  */
 export function validClientTemplate(spiffeId: string, ctx: TemplateContext): LeafTemplate {
   return {
+    ...validLeaf(ctx),
     subject: 'CN=mtlspec client, O=mtlspec',
+    extendedKeyUsage: ['clientAuth'],
+    dnsNames: [],
+    ipAddresses: [],
+    uris: [spiffeId],
+  };
+}
+
+/**
+ * What every valid leaf shares, client or server: a week's validity from an
+ * hour ago, a P-256 key, signed by the trusted CA, not a CA, a plain chain,
+ * a normal signature, nothing extra.
+ */
+function validLeaf(ctx: TemplateContext): Omit<LeafTemplate, 'subject' | 'extendedKeyUsage' | 'dnsNames' | 'ipAddresses' | 'uris'> {
+  return {
     notBefore: new Date(ctx.now.getTime() - hour),
     notAfter: new Date(ctx.now.getTime() + 7 * day),
     key: 'ec-p256',
     signer: 'trusted-ca',
     basicConstraints: { ca: false },
     keyUsage: ['digitalSignature'],
-    extendedKeyUsage: ['clientAuth'],
-    dnsNames: [],
-    ipAddresses: [],
-    uris: [spiffeId],
-    ...leafDefaults,
+    sendChain: true,
+    signatureHash: 'default',
+    corruptSignature: false,
+    extraExtensions: [],
+    revoked: false,
   };
 }
-
-/** The fields every valid leaf shares: a plain chain, a normal signature, nothing extra. */
-const leafDefaults = {
-  sendChain: true,
-  signatureHash: 'default',
-  corruptSignature: false,
-  extraExtensions: [],
-  revoked: false,
-} as const satisfies Partial<LeafTemplate>;
 
 /** A valid server leaf for the reference servers: names loopback by DNS and IP. */
 export function validServerTemplate(
@@ -115,18 +121,12 @@ export function validServerTemplate(
   ctx: TemplateContext,
 ): LeafTemplate {
   return {
+    ...validLeaf(ctx),
     subject: 'CN=localhost, O=mtlspec',
-    notBefore: new Date(ctx.now.getTime() - hour),
-    notAfter: new Date(ctx.now.getTime() + 7 * day),
-    key: 'ec-p256',
-    signer: 'trusted-ca',
-    basicConstraints: { ca: false },
-    keyUsage: ['digitalSignature'],
     extendedKeyUsage: ['serverAuth'],
     dnsNames: hosts.dnsNames,
     ipAddresses: hosts.ipAddresses,
     uris: [],
-    ...leafDefaults,
   };
 }
 

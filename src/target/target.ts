@@ -89,12 +89,6 @@ function targetPath(protocol: Protocol, pathname: string): string {
 /** How features and reports name each protocol. */
 export const protocolLabels: Record<Protocol, string> = { grpc: 'gRPC', http2: 'HTTP/2', tls: 'raw TLS' };
 
-export function protocolFromLabel(label: string): Protocol {
-  const found = (Object.keys(protocolLabels) as Protocol[]).find((p) => protocolLabels[p] === label);
-  if (!found) throw new Error(`unknown protocol "${label}"; expected one of ${Object.values(protocolLabels).join(', ')}`);
-  return found;
-}
-
 /**
  * The targets a run can have: one per protocol, plus, among the built-in
  * servers, an HTTP/2 server that trusts pinned self-signed client
