@@ -11,7 +11,7 @@
  * time. Work on libuv's thread pool (key generation) shows as (idle) here.
  */
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { round } from './stats.js';
 
 interface CallFrame {
@@ -37,6 +37,8 @@ export function ownerOf(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   if (url.startsWith('node:')) return 'node (internals)';
+  // Frames unbundle() could not place: the bundle's top level, where the ES modules' bodies run at load.
+  if (url.endsWith('/dist/mtlspec.cjs')) return 'mtlspec bundle, top level (module bodies at load)';
   const nodeModules = url.lastIndexOf('/node_modules/');
   if (nodeModules >= 0) {
     const rest = url.slice(nodeModules + '/node_modules/'.length).split('/');
@@ -49,7 +51,7 @@ export function ownerOf(frame: CallFrame): string {
 
 /** Activities that span owners, recognised by a frame anywhere on the stack. */
 const activities: ReadonlyArray<[string, (frame: CallFrame) => boolean]> = [
-  ['module loading (ESM/CJS loaders, incl. top-level code)', (f) => /^node:internal\/modules\//.test(f.url)],
+  ['module loading (ESM/CJS loaders, incl. top-level code)', (f) => /^node:internal\/modules\//.test(f.url) || f.functionName === 'loadBundle'],
   ['cucumber loadConfiguration + Gherkin + support code', (f) => /@cucumber\/cucumber\/lib\/api\/(load_configuration|load_sources|load_support|gherkin|support)/.test(f.url)],
   ['cucumber formatters (html, junit, message)', (f) => /@cucumber\/(cucumber\/lib\/formatter|html-formatter|junit-xml-formatter|message-streams)/.test(f.url)],
   ['mtlspec PKI (src/pki)', (f) => /\/dist\/src\/pki\//.test(f.url)],
@@ -77,8 +79,50 @@ function label(frame: CallFrame): string {
   return `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
 }
 
+/**
+ * The CLI runs bundled (dist/mtlspec.cjs), where every frame would name the
+ * bundle. esbuild heads each module with a "// path/of/module.js" comment, so
+ * a frame's line gives its module back: frames are renamed to the module's
+ * own file, and everything below attributes them as in an unbundled run.
+ */
+function unbundle(profile: CpuProfile): void {
+  const modulesByBundle = new Map<string, { starts: number[]; files: string[]; root: string }>();
+  for (const node of profile.nodes) {
+    const { url } = node.callFrame;
+    if (!url.endsWith('/dist/mtlspec.cjs')) continue;
+    let modules = modulesByBundle.get(url);
+    if (!modules) {
+      const bundlePath = url.startsWith('file:') ? fileURLToPath(url) : url;
+      modules = { starts: [], files: [], root: bundlePath.replace(/\/dist\/mtlspec\.cjs$/, '') };
+      readFileSync(bundlePath, 'utf8').split('\n').forEach((line, index) => {
+        const marker = /^\/\/ (\S+\.(?:js|cjs|mjs|json))$/.exec(line);
+        if (marker?.[1]) {
+          modules?.starts.push(index);
+          modules?.files.push(marker[1]);
+        }
+      });
+      modulesByBundle.set(url, modules);
+    }
+    // The last module starting at or before the frame's line (0-based in both).
+    let low = 0;
+    let high = modules.starts.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if ((modules.starts[middle] ?? Infinity) <= node.callFrame.lineNumber) {
+        found = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    const file = modules.files[found];
+    // Before the first module: the bundle's own top level (esbuild's helpers).
+    if (file) node.callFrame.url = pathToFileURL(`${modules.root}/${file}`).href;
+  }
+}
+
 export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  unbundle(profile);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);

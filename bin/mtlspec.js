@@ -1,8 +1,74 @@
 #!/usr/bin/env node
-// The CLI runs from the compiled output; `npm ci` builds it (the prepare script).
-if (process.argv[2] === 'run') {
-  // A run needs one RSA-2048 key: make it on the thread pool while the modules below load.
-  const { prewarmRsa2048 } = await import('../dist/src/pki/prewarm.js');
-  prewarmRsa2048();
+// mtlspec's command line. The build (`make build`, or `npm ci`) bundles the
+// compiled CLI into one file, dist/mtlspec.cjs, and makes a V8 code cache for
+// it (scripts/bundle-cli.ts says why). This file only loads the two; all
+// the CLI's logic is in src/cli/main.ts.
+import { generateKeyPair } from 'node:crypto';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const bundle = path.join(dist, 'mtlspec.cjs');
+const args = process.argv.slice(2);
+
+/**
+ * A run against the built-in servers needs one RSA-2048 key (~200 ms): the
+ * thread pool makes it on the other core while the bundle loads. Runs
+ * against --target make theirs only if a case needs one.
+ */
+function prewarmRsa2048() {
+  const builtInServers = args[0] === 'run' && !args.some((arg) => arg === '--target' || arg.startsWith('--target=')) && !process.env.MTLSPEC_TARGET;
+  if (!builtInServers) return undefined;
+  return new Promise((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey, privateKey) => (error ? reject(error) : resolve({ publicKey, privateKey }))),
+  );
 }
-await import('../dist/src/cli/main.js');
+
+/**
+ * Loads the bundle as Node loads a CommonJS module, but through vm.Script so
+ * V8 can use the code cache. The cache belongs to one build of the bundle:
+ * its name carries the bundle's size and time, so a rebuilt bundle never
+ * meets an old cache. The build writes it (WRITE_MTLSPEC_CODE_CACHE=1: not MTLSPEC_*, which are run settings);
+ * runs only read it.
+ */
+function loadBundle() {
+  let stat;
+  try {
+    stat = statSync(bundle);
+  } catch {
+    process.stderr.write(`mtlspec: ${bundle} is missing: build it first (npm ci, or make build)\n`);
+    process.exit(4);
+  }
+  const cacheFile = `${bundle}.${stat.size}-${Math.trunc(stat.mtimeMs)}.v8-cache`;
+  const writeCache = process.env.WRITE_MTLSPEC_CODE_CACHE === '1';
+  let cachedData;
+  if (!writeCache) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache: the bundle still runs, only its functions compile as they are first called.
+    }
+  }
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
+  const script = new vm.Script(wrapper, {
+    filename: bundle,
+    ...(cachedData ? { cachedData } : {}),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dist);
+  if (writeCache) {
+    // At exit V8 has compiled every function the run called; written whole, then renamed into place.
+    process.once('exit', () => {
+      writeFileSync(`${cacheFile}.tmp`, script.createCachedData());
+      renameSync(`${cacheFile}.tmp`, cacheFile);
+    });
+  }
+  return module.exports;
+}
+
+const prewarmedRsa2048 = prewarmRsa2048();
+await loadBundle().runCli(args, prewarmedRsa2048 ? { prewarmedRsa2048 } : {});

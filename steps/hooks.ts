@@ -15,6 +15,7 @@ export function currentSession(): RunSession {
 
 BeforeAll(async function (this: { parameters: unknown }) {
   session = RunSession.claimHandedOver() ?? (await RunSession.start(readRunSettings(this.parameters)));
+  session.probeAhead();
 });
 
 AfterAll(async function () {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cases } from '../fixtures/cases.js';
-import { findCase, selectCases } from '../src/catalogue/case.js';
+import { findCase, scenarioTargetsOf, selectCases } from '../src/catalogue/case.js';
+import { featureFiles } from '../src/run/run-suite.js';
 import { featuresDir } from '../src/paths.js';
 
 /** One Examples row of a feature file, with what its outline expects. */
@@ -60,7 +61,17 @@ describe('the catalogue', () => {
       const protocols = new Set(rows.filter((r) => r.caseId === c.id).map((r) => r.protocolTag));
       const wanted = c.id.startsWith('pinned/') ? ['pinned'] : c.id === 'tls/alpn/h2' ? ['grpc', 'http2'] : ['grpc', 'http2', 'tls'];
       assert.deepEqual([...protocols].sort(), wanted.sort(), c.id);
+      // The session probes scenarios ahead from this rule: it must name exactly the scenarios cucumber runs.
+      if (c.kind === 'client') assert.deepEqual([...scenarioTargetsOf(c)].sort(), wanted.sort(), `scenarioTargetsOf(${c.id})`);
     }
+  });
+
+  it('a run of selected cases reads exactly the feature files that have rows for them', () => {
+    for (const c of cases) {
+      const expected = [...new Set(rows.filter((r) => r.caseId === c.id).map((r) => r.file))].sort();
+      assert.deepEqual(featureFiles([c.id]).map((f) => path.basename(f)).sort(), expected, c.id);
+    }
+    assert.equal(featureFiles([]).length, new Set(rows.map((r) => r.file)).size, 'no selection: every file');
   });
 
   it('explains an unknown id', () => {

@@ -166,6 +166,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
   let trustedKey: KeyObject;
   let valid: LeafTemplate;
   let openssl: OpensslVerify;
+  let crls: readonly string[];
   const issue = (change: Partial<LeafTemplate>): Promise<IssuedLeaf> => pki.issue({ ...valid, ...change });
 
   before(async () => {
@@ -174,6 +175,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     trustedKey = publicKeyOf(pki.trustedCa);
     valid = pki.validClientTemplate();
     openssl = new OpensslVerify(pki.trustedCa.certPem);
+    crls = await pki.crls();
   });
   after(() => openssl.remove());
 
@@ -181,11 +183,11 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     const leaf = await issue({});
     assert.deepEqual(leaf.chainPems, []);
     assert.deepEqual(openssl.verify(leaf), ['OK']);
-    assert.deepEqual(openssl.verify(leaf, { crls: pki.crls }), ['OK']);
+    assert.deepEqual(openssl.verify(leaf, { crls }), ['OK']);
   });
 
   it('impostor-ca: the trusted CA\'s exact name and a look-alike key identifier, but its own key', async () => {
-    const impostor = pki.authorities.get('impostor-ca');
+    const impostor = await pki.authority('impostor-ca');
     assert.ok(impostor && pki.trustedCa);
     assert.ok(Buffer.from(impostor.certificate.subjectName.toArrayBuffer()).equals(Buffer.from(pki.trustedCa.certificate.subjectName.toArrayBuffer())));
     const leaf = await issue({ signer: 'impostor-ca' });
@@ -203,7 +205,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
   });
 
   it('intermediate: a proper CA under the trusted one, sent after the leaf; verifies, CRLs checked too', async () => {
-    const intermediate = pki.authorities.get('intermediate');
+    const intermediate = await pki.authority('intermediate');
     assert.ok(intermediate);
     const leaf = await issue({ signer: 'intermediate' });
     assert.deepEqual(leaf.chainPems, [intermediate.certPem]);
@@ -217,8 +219,8 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     assert.ok(new X509Certificate(leaf.certPem).verify(publicKeyOf(intermediate)));
     assert.equal(keyIdentifiers(leaf.certPem).aki, keyIdentifiers(intermediate.certPem).ski);
     assert.deepEqual(openssl.verify(leaf), ['OK']);
-    assert.deepEqual(openssl.verify(leaf, { crls: pki.crls }), ['OK']);
-    assert.deepEqual(openssl.verify(leaf, { crls: [pki.crls[0] ?? ''] }), ['unable to get certificate CRL'], 'the intermediate needs its own CRL');
+    assert.deepEqual(openssl.verify(leaf, { crls }), ['OK']);
+    assert.deepEqual(openssl.verify(leaf, { crls: [crls[0] ?? ''] }), ['unable to get certificate CRL'], 'the intermediate needs its own CRL');
     assert.deepEqual(openssl.verify(await issue({ signer: 'intermediate', sendChain: false })), ['unable to get local issuer certificate']);
   });
 
@@ -229,7 +231,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     assert.equal(pathLenZero?.getExtension(x509.BasicConstraintsExtension)?.pathLength, 0);
     assert.equal(below?.issuer, pathLenZero?.subject);
     assert.deepEqual(openssl.verify(leaf), ['path length constraint exceeded']);
-    assert.deepEqual(openssl.verify(leaf, { crls: pki.crls }), ['path length constraint exceeded']);
+    assert.deepEqual(openssl.verify(leaf, { crls }), ['path length constraint exceeded']);
   });
 
   it('issuer-not-ca: CA:FALSE with keyCertSign signs the leaf', async () => {
@@ -237,7 +239,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     const issuer = parsed(leaf.chainPems[0] ?? '').peculiar;
     assert.equal(issuer.getExtension(x509.BasicConstraintsExtension)?.ca, false);
     assert.ok(((issuer.getExtension(x509.KeyUsagesExtension)?.usages ?? 0) & x509.KeyUsageFlags.keyCertSign) !== 0);
-    assert.ok(new X509Certificate(leaf.certPem).verify(publicKeyOf(pki.authorities.get('issuer-not-ca'))));
+    assert.ok(new X509Certificate(leaf.certPem).verify(publicKeyOf(await pki.authority('issuer-not-ca'))));
     assert.deepEqual(openssl.verify(leaf), ['invalid CA certificate']);
   });
 
@@ -251,11 +253,11 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
   });
 
   it('rsa-intermediate: an RSA-2048 CA under the EC root; its leaves verify', async () => {
-    const rsa = pki.authorities.get('rsa-intermediate');
+    const rsa = await pki.authority('rsa-intermediate');
     assert.equal(publicKeyOf(rsa).asymmetricKeyDetails?.modulusLength, 2048);
     const leaf = await issue({ signer: 'rsa-intermediate' });
     assert.equal(parsed(leaf.certPem).asn.signatureAlgorithm.algorithm, '1.2.840.113549.1.1.11');
-    assert.deepEqual(openssl.verify(leaf, { crls: pki.crls }), ['OK']);
+    assert.deepEqual(openssl.verify(leaf, { crls }), ['OK']);
   });
 
   it('MD5: md5WithRSAEncryption, a genuine signature that OpenSSL refuses as too weak', async () => {
@@ -263,7 +265,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     const { node, asn } = parsed(leaf.certPem);
     assert.equal(asn.signatureAlgorithm.algorithm, '1.2.840.113549.1.1.4');
     assert.equal(asn.tbsCertificate.signature.algorithm, '1.2.840.113549.1.1.4');
-    assert.ok(node.verify(publicKeyOf(pki.authorities.get('rsa-intermediate'))));
+    assert.ok(node.verify(publicKeyOf(await pki.authority('rsa-intermediate'))));
     assert.deepEqual(openssl.verify(leaf), ['OK']);
     assert.deepEqual(openssl.verify(leaf, { authLevel: 1 }), ['CA signature digest algorithm too weak']);
     await assert.rejects(issue({ signatureHash: 'MD5' }), /MD5 exists only as md5WithRSAEncryption/);
@@ -284,7 +286,7 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     for (const signer of ['trusted-ca', 'rsa-intermediate'] as const) {
       const leaf = await issue({ signer, corruptSignature: true });
       const { node } = parsed(leaf.certPem);
-      assert.equal(node.verify(signer === 'trusted-ca' ? trustedKey : publicKeyOf(pki.authorities.get(signer))), false, signer);
+      assert.equal(node.verify(signer === 'trusted-ca' ? trustedKey : publicKeyOf(await pki.authority(signer))), false, signer);
       assert.deepEqual(openssl.verify(leaf), ['certificate signature failure'], signer);
     }
   });
@@ -303,31 +305,31 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     assert.ok(pki.trustedCa);
     const leaf = await issue({ revoked: true });
     assert.deepEqual(openssl.verify(leaf), ['OK']);
-    assert.deepEqual(openssl.verify(leaf, { crls: pki.crls }), ['certificate revoked']);
+    assert.deepEqual(openssl.verify(leaf, { crls }), ['certificate revoked']);
     const ca = await importAuthority(pki.trustedCa.certPem, pki.trustedCa.key.privateKeyPem);
     const nextRun = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: ca });
     const nextLeaf = await nextRun.issue({ ...nextRun.validClientTemplate(), revoked: true });
     assert.equal(new X509Certificate(nextLeaf.certPem).serialNumber, new X509Certificate(leaf.certPem).serialNumber);
-    assert.deepEqual(openssl.verify(nextLeaf, { crls: [pki.crls[0] ?? ''] }), ['certificate revoked']);
+    assert.deepEqual(openssl.verify(nextLeaf, { crls: [crls[0] ?? ''] }), ['certificate revoked']);
     await assert.rejects(issue({ revoked: true, signer: 'intermediate' }), /revoked leaf must be signed by trusted-ca/);
   });
 
   it('CRLs: the trusted CA\'s lists the revoked serial; every CA below it has an empty one; all parse', () => {
-    assert.equal(pki.crls.length, 7);
-    const texts = pki.crls.map((crl, i) => execFileSync('openssl', ['crl', '-noout', '-text', '-in', openssl.write(`crl-${i}.pem`, crl)], { encoding: 'utf8' }));
+    assert.equal(crls.length, 7);
+    const texts = crls.map((crl, i) => execFileSync('openssl', ['crl', '-noout', '-text', '-in', openssl.write(`crl-${i}.pem`, crl)], { encoding: 'utf8' }));
     assert.match(texts[0] ?? '', /Issuer: CN = mtlspec test CA, O = mtlspec/);
     assert.match(texts[0] ?? '', /Serial Number: [0-9A-F]{32}/);
     assert.match(texts[0] ?? '', /Next Update: .*/);
     for (const text of texts.slice(1)) assert.match(text, /No Revoked Certificates/);
     const issuers = texts.map((text) => /Issuer: (.+)/.exec(text)?.[1]);
     assert.equal(new Set(issuers).size, 7, 'one CRL per CA');
-    for (const crl of pki.crls) assert.match(crl, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
+    for (const crl of crls) assert.match(crl, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
   });
 
   it('writes the trusted CA\'s CRL to a file', async () => {
     const file = path.join(openssl.directory, 'trusted.crl.pem');
     await writeTrustedCaCrl(pki, file);
-    assert.equal(readFileSync(file, 'utf8'), pki.crls[0]);
+    assert.equal(readFileSync(file, 'utf8'), crls[0]);
     assert.equal(statSync(file).mode & 0o777, 0o644);
   });
 
@@ -358,9 +360,20 @@ describe('run PKI: which signers exist', () => {
     const template = pki.validClientTemplate();
     const possible = allSigners.filter((signer) => pki.canIssue({ ...template, signer }));
     assert.deepEqual(possible, ['untrusted-ca', 'self']);
-    assert.deepEqual(pki.crls, []);
+    assert.deepEqual(await pki.crls(), []);
     await assert.rejects(pki.issue(template), /needs the key of the CA the target trusts/);
     await assert.rejects(writeTrustedCaCrl(pki, '/nonexistent/crl.pem'), /no CRL to write/);
+  });
+
+  it('each authority is made once per run, on first use, even when asked for twice at once', async () => {
+    const pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: 'generate' });
+    const template = { ...pki.validClientTemplate(), signer: 'intermediate' as const };
+    pki.prepare([template]);
+    const [first, second] = await Promise.all([pki.issue(template), pki.issue(template)]);
+    assert.ok(first.chainPems[0]);
+    assert.equal(second.chainPems[0], first.chainPems[0], 'both leaves name the same intermediate');
+    assert.equal((await pki.authority('intermediate')).certPem, first.chainPems[0]);
+    assert.equal(await pki.crls(), await pki.crls());
   });
 
   it('with the user\'s CA: every signer, the impostor copying that CA\'s name', async () => {
@@ -369,7 +382,7 @@ describe('run PKI: which signers exist', () => {
     const pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: userCa });
     const template = pki.validClientTemplate();
     assert.deepEqual(allSigners.filter((signer) => pki.canIssue({ ...template, signer })), allSigners);
-    assert.equal(pki.authorities.get('impostor-ca')?.name, userCa.name);
+    assert.equal((await pki.authority('impostor-ca')).name, userCa.name);
     const leaf = new X509Certificate((await pki.issue({ ...template, signer: 'intermediate' })).certPem);
     assert.equal(leaf.issuer, 'CN=mtlspec intermediate CA\nO=mtlspec');
   });

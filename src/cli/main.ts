@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { offerPrewarmedRsa2048, type KeyPair } from '../pki/prewarm.js';
 import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
 import { certsCommand, certsOptions, type CertsArguments } from './certs-command.js';
@@ -7,46 +7,100 @@ import { ExitCode } from './exit-codes.js';
 import { serveCommand, serveOptions, type ServeArguments } from './serve-command.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
 
+/** What bin/mtlspec.js may start before the CLI's code has loaded. */
+export interface CliHead {
+  /** The RSA-2048 key a run against the built-in servers needs, already being generated. */
+  readonly prewarmedRsa2048?: Promise<KeyPair>;
+}
+
 /**
- * The command line. Every failure ends as one line on stderr and a distinct
- * exit code (see exit-codes.ts). Never a stack trace.
+ * The command line (args without node and the script). Every failure ends as
+ * one line on stderr and a distinct exit code (see exit-codes.ts), never a
+ * stack trace. Sets process.exitCode.
  */
+export async function runCli(args: string[], head: CliHead = {}): Promise<void> {
+  if (head.prewarmedRsa2048) offerPrewarmedRsa2048(head.prewarmedRsa2048);
+  // `mtlspec run | head` closes stdout early: stop quietly, as Unix tools do, instead of reporting an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.passed);
+    throw error;
+  });
+  try {
+    process.exitCode = await main(args);
+  } catch (error) {
+    const message = oneLine(error instanceof Error ? error.message : String(error));
+    if (error instanceof InputError) {
+      process.stderr.write(`mtlspec: ${message}\n`);
+      process.exitCode = ExitCode.usage;
+    } else {
+      process.stderr.write(`mtlspec: internal error: ${message}\n`);
+      process.exitCode = ExitCode.internal;
+    }
+  }
+}
+
+type Parsed = ({ command: 'run' } & RunArguments) | ({ command: 'certs' } & CertsArguments) | ({ command: 'serve' } & ServeArguments);
+
 async function main(args: string[]): Promise<number> {
-  let exitCode: number = ExitCode.passed;
-  await yargs(args)
+  const parsed = await parse(args);
+  // --help and --version have printed and are done.
+  if (!parsed) return ExitCode.passed;
+  switch (parsed.command) {
+    case 'run':
+      return runCommand(parsed);
+    case 'certs':
+      return certsCommand(parsed);
+    case 'serve':
+      return serveCommand(parsed);
+  }
+}
+
+/**
+ * `run` has a parser of its own: the hot path, with settings sources of its
+ * own (the config file and MTLSPEC_* variables). The top-level parser lists
+ * it, and handles certs, serve, --help and --version. The work runs after
+ * the parse, not in yargs handlers: for a command with a handler, yargs
+ * renders the whole help text on every run, in case it is asked for later,
+ * which was ~40 ms of a run of a few cases.
+ */
+async function parse(args: string[]): Promise<Parsed | undefined> {
+  if (args[0] === 'run') {
+    const argv = await runOptions(yargs(args.slice(1)).scriptName('mtlspec').strict().help().version().wrap(helpWidth()).fail(failWithInputError))
+      .usage(`$0 run [options]\n\n${runDescription}`)
+      .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
+      .config(loadConfigFile(explicitConfigPath(args)))
+      .env('MTLSPEC')
+      .parseAsync();
+    return { ...argv, command: 'run' };
+  }
+  const argv = await yargs(args)
     .scriptName('mtlspec')
     .usage('$0 <command> [options]\n\nConformance and negative tests for mTLS servers: does yours refuse every client it must refuse?')
-    // The config file and MTLSPEC_* variables hold run settings, so only `run` reads them.
-    .command<RunArguments>(
-      'run',
-      'Run the conformance scenarios against the built-in servers or --target',
-      (command) =>
-        runOptions(
-          command
-            .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
-            .config(loadConfigFile(explicitConfigPath(args)))
-            .env('MTLSPEC'),
-        ),
-      async (argv) => {
-        exitCode = await runCommand(argv);
-      },
-    )
-    .command<CertsArguments>('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions, async (argv) => {
-      exitCode = await certsCommand(argv);
-    })
-    .command<ServeArguments>('serve <protocol>', 'Run one built-in reference server (grpc, http2 or tls) until Ctrl-C, with its PKI on disk', serveOptions, async (argv) => {
-      exitCode = await serveCommand(argv);
-    })
+    .command('run', runDescription)
+    .command('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions)
+    .command('serve <protocol>', 'Run one built-in reference server (grpc, http2 or tls) until Ctrl-C, with its PKI on disk', serveOptions)
     .demandCommand(1, 'name a command: run, certs or serve')
     .strict()
     .help()
     .version()
-    .wrap(Math.min(120, process.stdout.columns || 120))
-    .fail((message, error) => {
-      throw error instanceof InputError ? error : new InputError(message || error?.message || 'invalid command line');
-    })
+    .wrap(helpWidth())
+    .fail(failWithInputError)
     .parseAsync();
-  return exitCode;
+  const [command] = argv._;
+  if (command !== 'certs' && command !== 'serve') return undefined;
+  // yargs applied the command's builder, so argv holds exactly that command's arguments.
+  return { ...argv, command } as unknown as Parsed;
+}
+
+const runDescription = 'Run the conformance scenarios against the built-in servers or --target';
+
+function helpWidth(): number {
+  return Math.min(120, process.stdout.columns || 120);
+}
+
+/** yargs reports a bad command line by calling this; main turns an InputError into one line and exit 2. */
+function failWithInputError(message: string, error: Error | undefined): never {
+  throw error instanceof InputError ? error : new InputError(message || error?.message || 'invalid command line');
 }
 
 /** --config must be known before yargs parses, since the file feeds the parse. */
@@ -61,25 +115,3 @@ function explicitConfigPath(args: readonly string[]): string | undefined {
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
-
-// `mtlspec run | head` closes stdout early: stop quietly, as Unix tools do, instead of reporting an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.passed);
-  throw error;
-});
-
-main(hideBin(process.argv)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const message = oneLine(error instanceof Error ? error.message : String(error));
-    if (error instanceof InputError) {
-      process.stderr.write(`mtlspec: ${message}\n`);
-      process.exitCode = ExitCode.usage;
-    } else {
-      process.stderr.write(`mtlspec: internal error: ${message}\n`);
-      process.exitCode = ExitCode.internal;
-    }
-  },
-);

@@ -118,6 +118,8 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     clientSpiffeId: spiffeId,
     timeoutMs: argv.timeout,
     strict: argv.strict,
+    caseSelectors: argv.case,
+    ...(argv.tags !== undefined ? { tags: argv.tags } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
     logFormat: argv['log-format'],
@@ -211,6 +213,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     }
     // The scenarios go on with the preflight's PKI and control (cucumber runs in this process).
     RunSession.handOver(check.session);
+    check.session.probeAhead();
   }
   // Loaded only now: cucumber takes half a second to import, which bad input and unreachable targets should not pay.
   const { runSuite } = await import('../run/run-suite.js');
@@ -219,6 +222,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     reportDir: argv['report-dir'],
     tags: tagsFor(settings, argv.tags),
     names: namePatterns(argv.case),
+    caseIds: selectCases(cases, argv.case).map((c) => c.id),
     onResult: (result, progress) => {
       if (!argv.quiet) process.stdout.write(`${scenarioLine(result, style, progress)}\n`);
     },

@@ -1,7 +1,7 @@
 import { createRootAuthority, signLeaf, type Authority, type IssuedLeaf } from './authority.js';
 import { KeyPool, generateKey } from './keys.js';
 import { createCrl, revokedSerialFor, writeCrl } from './revocation.js';
-import { createRunAuthorities, type AuthoritySigner } from './run-authorities.js';
+import { RunAuthorities, type AuthoritySigner } from './run-authorities.js';
 import { durations, validClientTemplate, validServerTemplate, type LeafTemplate, type TemplateContext } from './template.js';
 
 /**
@@ -17,14 +17,22 @@ export interface RunPki {
   /** Undefined when the user gave only a client credential: nothing can be minted in the target's trust. */
   readonly trustedCa: Authority | undefined;
   readonly untrustedCa: Authority;
-  /** Every authority this run can sign with, by signer name ('self' needs none). */
-  readonly authorities: ReadonlyMap<AuthoritySigner, Authority>;
+  /** An authority this run can sign with, made on first use; rejects when the run cannot make it (see canIssue). */
+  authority(signer: AuthoritySigner): Promise<Authority>;
   /**
    * PEM CRLs for a server that checks revocation: the trusted CA's (listing
    * the revoked serial) first, then an empty one for every CA below it.
    * Empty without the trusted CA's key.
    */
-  readonly crls: readonly string[];
+  crls(): Promise<readonly string[]>;
+  /** The first of crls() alone, without making every intermediate: what a target loads (--crl-out). */
+  trustedCaCrl(): string | undefined;
+  /**
+   * Starts making the keys and authorities these templates will need, so the
+   * thread pool works on them (RSA above all) while the run does other
+   * things. Only an optimization: issue() makes whatever is missing.
+   */
+  prepare(templates: readonly LeafTemplate[]): void;
   /** Present when asked for: the reference servers' own certificate. */
   readonly server: IssuedLeaf | undefined;
   /** The valid client template every case starts from. */
@@ -52,30 +60,22 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
     notAfter: new Date(context.now.getTime() + 30 * durations.day),
   };
   const keys = new KeyPool();
-  // RSA first: it is the slow kind, and the thread pool can make it while the EC work goes on.
-  keys.warmUp(['rsa-2048', 'rsa-1024']);
-  const trustedCa =
+  const [trustedCa, untrustedCa] = await Promise.all([
     options.trustedCa === 'generate'
-      ? await createRootAuthority('CN=mtlspec test CA, O=mtlspec', caValidity)
-      : options.trustedCa === 'none'
-        ? undefined
-        : options.trustedCa;
-  const validServer = options.serverHosts ? { ...validServerTemplate(options.serverHosts, context), uris: options.serverHosts.uris ?? [] } : undefined;
-  const serverTemplate = validServer && options.serverDefect ? options.serverDefect(validServer, context) : validServer;
-  const [{ signers, intermediates }, serverKey] = await Promise.all([
-    createRunAuthorities(trustedCa, caValidity, keys),
-    // The server gets a key of its own so that no client leaf shares it.
-    serverTemplate ? generateKey(serverTemplate.key) : undefined,
-    // Most runs issue P-256 leaves: have that key ready with the rest.
-    keys.get('ec-p256'),
+      ? createRootAuthority('CN=mtlspec test CA, O=mtlspec', caValidity)
+      : Promise.resolve(options.trustedCa === 'none' ? undefined : options.trustedCa),
+    createRootAuthority('CN=mtlspec untrusted CA, O=mtlspec stranger', caValidity),
   ]);
-  const untrustedCa = signers.get('untrusted-ca');
-  if (!untrustedCa) throw new Error('every run has an untrusted CA');
+  const authorities = new RunAuthorities(trustedCa, untrustedCa, caValidity, keys);
+  const signerFor = (template: LeafTemplate): Promise<Authority | 'self'> => (template.signer === 'self' ? Promise.resolve('self') : authorities.get(template.signer));
 
   let server: IssuedLeaf | undefined;
-  if (serverTemplate && serverKey) {
-    const serverSigner = serverTemplate.signer === 'self' ? 'self' : signers.get(serverTemplate.signer);
-    if (!serverSigner) throw new Error('a server leaf needs a trusted CA to sign it');
+  const validServer = options.serverHosts ? { ...validServerTemplate(options.serverHosts, context), uris: options.serverHosts.uris ?? [] } : undefined;
+  const serverTemplate = validServer && options.serverDefect ? options.serverDefect(validServer, context) : validServer;
+  if (serverTemplate) {
+    if (serverTemplate.signer !== 'self' && !authorities.has(serverTemplate.signer)) throw new Error('a server leaf needs a trusted CA to sign it');
+    // The server gets a key of its own so that no client leaf shares it.
+    const [serverKey, serverSigner] = await Promise.all([generateKey(serverTemplate.key), signerFor(serverTemplate)]);
     server = signLeaf(serverTemplate, serverKey, serverSigner);
   }
 
@@ -83,36 +83,46 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
   // without a CRL fails the handshake (unable to get certificate CRL): each intermediate needs one, if empty.
   const revokedSerial = trustedCa ? revokedSerialFor(trustedCa) : undefined;
   const crlValidity = { thisUpdate: new Date(context.now.getTime() - durations.hour), nextUpdate: new Date(context.now.getTime() + 365 * durations.day) };
-  const crls =
-    trustedCa && revokedSerial
-      ? [createCrl(trustedCa, [revokedSerial], crlValidity), ...intermediates.map((ca) => createCrl(ca, [], crlValidity))]
-      : [];
+  let trustedCaCrl: string | undefined;
+  const makeTrustedCaCrl = (): string | undefined => (trustedCa && revokedSerial ? (trustedCaCrl ??= createCrl(trustedCa, [revokedSerial], crlValidity)) : undefined);
+  let crls: Promise<readonly string[]> | undefined;
+  const makeCrls = async (): Promise<readonly string[]> => {
+    const first = makeTrustedCaCrl();
+    return first ? [first, ...(await authorities.intermediates()).map((ca) => createCrl(ca, [], crlValidity))] : [];
+  };
 
-  const signerFor = (template: LeafTemplate): Authority | 'self' | undefined =>
-    template.signer === 'self' ? 'self' : signers.get(template.signer);
+  const canIssue = (template: LeafTemplate): boolean => template.signer === 'self' || authorities.has(template.signer);
   return {
     context,
     clientSpiffeId: options.clientSpiffeId,
     trustedCa,
     untrustedCa,
-    authorities: signers,
-    crls,
+    authority: (signer) => authorities.get(signer),
+    trustedCaCrl: makeTrustedCaCrl,
+    crls: () => (crls ??= makeCrls()),
     server,
     validClientTemplate: () => validClientTemplate(options.clientSpiffeId, context),
-    canIssue: (template) => signerFor(template) !== undefined,
+    canIssue,
+    prepare: (templates) => {
+      for (const template of templates) {
+        if (!canIssue(template)) continue;
+        keys.warmUp([template.key]);
+        signerFor(template).catch(() => undefined);
+      }
+    },
     issue: async (template) => {
-      const signer = signerFor(template);
-      if (!signer) throw new Error(`this leaf must be signed by ${template.signer}, which needs the key of the CA the target trusts, and none was given`);
+      if (!canIssue(template)) throw new Error(`this leaf must be signed by ${template.signer}, which needs the key of the CA the target trusts, and none was given`);
       // Only the trusted CA's CRL lists the revoked serial: under any other signer the leaf would not be revoked at all.
       if (template.revoked && template.signer !== 'trusted-ca') throw new Error(`a revoked leaf must be signed by trusted-ca, not ${template.signer}: only its CRL lists the revoked serial`);
-      return signLeaf(template, await keys.get(template.key), signer, revokedSerial ? { revokedSerial } : {});
+      const [key, signer] = await Promise.all([keys.get(template.key), signerFor(template)]);
+      return signLeaf(template, key, signer, revokedSerial ? { revokedSerial } : {});
     },
   };
 }
 
 /** Writes the trusted CA's CRL (the one listing the revoked serial) for a target to load. */
 export async function writeTrustedCaCrl(pki: RunPki, file: string): Promise<void> {
-  const [trustedCaCrl] = pki.crls;
+  const trustedCaCrl = pki.trustedCaCrl();
   if (!trustedCaCrl) throw new Error('no CRL to write: signing one needs the trusted CA\'s key (--ca-cert and --ca-key)');
   await writeCrl(file, trustedCaCrl);
 }

@@ -1,6 +1,7 @@
 import { writeTrustedCaCrl } from '../pki/index.js';
 import { describeOutcome } from '../probe/outcome.js';
 import { targetLabels } from '../target/target.js';
+import { InputError } from './inputs.js';
 import { RunSession } from './session.js';
 import type { RunSettings } from './settings.js';
 
@@ -19,7 +20,7 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
   let passedOn = false;
   try {
     // Written before the probe, so a person can load it into the target even when the probe fails.
-    if (settings.crlOut) writeTrustedCaCrl(session.pki, settings.crlOut);
+    if (settings.crlOut) await writeCrlOut(session, settings.crlOut);
     const [protocol] = session.targets.keys();
     if (!protocol) return { ok: false, reason: 'the run has no target' };
     const { outcome, target } = await session.control(protocol);
@@ -35,5 +36,15 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
     };
   } finally {
     if (!passedOn) await session.close();
+  }
+}
+
+async function writeCrlOut(session: RunSession, file: string): Promise<void> {
+  try {
+    await writeTrustedCaCrl(session.pki, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new InputError(`--crl-out ${file} cannot be written (${code === 'ENOENT' ? 'its folder does not exist' : code})`);
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { cases } from '../../fixtures/cases.js';
-import { findClientCase, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
+import { findClientCase, scenarioTargetsOf, selectCases, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
 import { createLogger } from '../log.js';
 import { createRunPki, loopbackHosts, PrivateDir, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
@@ -33,6 +33,9 @@ const missingKnowledge: Record<TargetKnowledge, string> = {
 /** What the reference servers say after the handshake when they are asked "Hello server". */
 export const referenceRawTlsGreeting = 'Hello server\n';
 
+/** How many scenario probes run ahead at once: enough to overlap handshakes, few enough for any server. */
+const probeAheadConcurrency = 4;
+
 /**
  * One run's shared state inside one cucumber worker: the PKI, the targets,
  * and the control outcomes. Controls and credentials are memoized so every
@@ -40,6 +43,9 @@ export const referenceRawTlsGreeting = 'Hello server\n';
  */
 export class RunSession {
   readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
+  /** Each scenario's probe, by target and case: made once, by the scenario or ahead of it. */
+  readonly #probes = new Map<string, Promise<CaseProbe>>();
+  #probingAhead = false;
   readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
 
   /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
@@ -111,13 +117,52 @@ export class RunSession {
   control(protocol: TargetKey): Promise<CaseProbe> {
     let control = this.#controls.get(protocol);
     if (!control) {
-      control = this.probeCase(controlCase(protocol), protocol);
+      // Its own probe, not the x509/valid scenario's: that scenario is a second, independent observation.
+      control = this.#probe(controlCase(protocol), protocol);
       this.#controls.set(protocol, control);
     }
     return control;
   }
 
-  async probeCase(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
+  /** The probe of this scenario: started now, or earlier by probeAhead. */
+  probeCase(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
+    const key = `${protocol} ${conformanceCase.id}`;
+    let probe = this.#probes.get(key);
+    if (!probe) {
+      probe = this.#probe(conformanceCase, protocol);
+      this.#probes.set(key, probe);
+    }
+    return probe;
+  }
+
+  /**
+   * Starts the probes of this run's scenarios before cucumber reaches them,
+   * a few at a time, so handshakes overlap with each other and with
+   * cucumber's own start-up. Each scenario still reports its own probe. Only
+   * the scenarios the run will certainly have are probed: the selected cases
+   * on their targets, minus those it cannot probe; with --tags (a selection
+   * only cucumber knows) nothing is, since a probe no scenario reports would
+   * be a connection the report hides.
+   */
+  probeAhead(): void {
+    if (this.#probingAhead || this.settings.tags !== undefined) return;
+    this.#probingAhead = true;
+    const selected = this.settings.caseSelectors.length > 0 ? selectCases(cases, this.settings.caseSelectors) : cases;
+    const queue = selected.flatMap((c) =>
+      c.kind === 'client' && this.unavailableReason(c) === undefined
+        ? scenarioTargetsOf(c).filter((key) => this.targets.has(key)).map((key) => [c, key] as const)
+        : [],
+    );
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        // A failed probe is the scenario's to report, when it awaits the same promise.
+        await this.probeCase(...next).catch(() => undefined);
+      }
+    };
+    for (let i = 0; i < probeAheadConcurrency; i++) void worker();
+  }
+
+  async #probe(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
     const outcome = await probe({
@@ -162,6 +207,8 @@ export class RunSession {
   }
 
   async close(): Promise<void> {
+    // A probe still under way (its scenario never ran: cucumber stopped early) must end before its server does.
+    await Promise.allSettled([...this.#probes.values(), ...this.#controls.values()]);
     await Promise.all(this.servers.map((s) => s.close()));
     this.pkiDir.remove();
   }
@@ -179,6 +226,7 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
     ...(certificateFlaw ? { serverDefect: serverCertificateFlaws[certificateFlaw] } : {}),
   });
   if (!pki.trustedCa || !pki.server) throw new Error('the reference PKI has no CA or server leaf');
+  pki.prepare(templatesFor(settings, pki));
   pkiDir.write('ca.pem', pki.trustedCa.certPem);
   pkiDir.write('untrusted-ca.pem', pki.untrustedCa.certPem);
   pkiDir.write('server.pem', pki.server.certPem);
@@ -198,7 +246,7 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
         certPem: pki.server.certPem,
         keyPem: pki.server.keyPem,
         allowedSpiffeIds: [settings.clientSpiffeId],
-        crlPems: pki.crls,
+        crlPems: await pki.crls(),
         flaws,
         ...(key === 'pinned' && pinned ? { pinnedClientCertPems: [pinned.certPem] } : {}),
       };
@@ -215,6 +263,13 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
   return session;
 }
 
+/** The leaf templates of the cases this run selected, so the PKI can make their keys and issuers ahead. */
+function templatesFor(settings: RunSettings, pki: RunPki): LeafTemplate[] {
+  const selected = settings.caseSelectors.length > 0 ? selectCases(cases, settings.caseSelectors) : cases;
+  const valid = pki.validClientTemplate();
+  return selected.flatMap((c) => (c.kind === 'client' && c.credential.kind === 'defect' ? [c.credential.apply(valid, pki.context)] : c.kind === 'client' && c.credential.kind === 'valid' ? [valid] : []));
+}
+
 /** The pinned client's certificate template, exactly as its case mints it. */
 function pinnedTemplate(pki: RunPki): LeafTemplate {
   const spec = controlCase('pinned').credential;
@@ -228,6 +283,7 @@ async function startExternal(settings: RunSettings, pkiDir: PrivateDir, log: Log
   const target = parseTargetUrl(url, { ...(servername ? { servername } : {}), ...(send !== undefined ? { send } : {}) });
   const loaded = await loadCredentials(credentials);
   const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId, trustedCa: loaded.kind === 'ca' ? loaded.authority : 'none' });
+  pki.prepare(templatesFor(settings, pki));
   const serverCaPem = serverCaFile ? readCaBundle(serverCaFile, '--server-ca') : undefined;
   log.info({ url, credentials: credentials.kind, spiffeId: settings.clientSpiffeId }, 'external target');
   const userCredential = loaded.kind === 'client' ? loaded.credential : undefined;

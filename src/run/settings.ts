@@ -25,6 +25,10 @@ export interface RunSettings {
   readonly strict: boolean;
   /** The SPIFFE ID the server must present, when the run checks it. */
   readonly serverSpiffeId?: string;
+  /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
+  readonly caseSelectors: readonly string[];
+  /** The user's --tags expression, when given: then only cucumber knows which scenarios run. */
+  readonly tags?: string;
   /** Write the client CA's CRL here (external runs with the CA key). */
   readonly crlOut?: string;
   readonly logLevel: LogLevel;
@@ -74,6 +78,8 @@ export function readRunSettings(parameters: unknown): RunSettings {
     knowledge: Array.isArray(p.knowledge) ? p.knowledge : [],
     timeoutMs: typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : defaultTimeoutMs,
     strict: p.strict === true,
+    caseSelectors: Array.isArray(p.caseSelectors) ? p.caseSelectors : [],
+    ...(typeof p.tags === 'string' ? { tags: p.tags } : {}),
     ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
