@@ -372,7 +372,8 @@ async function main(): Promise<void> {
     },
     {
       id: 'pki.start',
-      label: 'run PKI start-up (createRunPki, incl. RSA-2048 keygen)',
+      // The CAs below the trusted one, and the RSA key, are made when a case first needs them.
+      label: 'run PKI start-up (createRunPki: two root CAs, server leaf)',
       value: pki.createRunPkiMs.median,
       unit: 'ms',
       display: `${round(pki.createRunPkiMs.median, 0)} ms (one RSA-2048 key: ${round(pki.keygenMs['rsa-2048']?.median ?? Number.NaN, 0)} ms)`,
@@ -384,8 +385,9 @@ async function main(): Promise<void> {
       value: ratio,
       unit: 'x',
       display: `${ratio}x (${sameCasesWall.median} s / ${byHandWall.median} s)`,
+      target: { max: 1, display: '<= 1' },
     },
-    { id: 'full.peak-rss', label: 'peak RSS of a full catalogue run (max of runs)', value: rss.length > 0 ? Math.max(...rss) : undefined, unit: 'MB' },
+    { id: 'full.peak-rss', label: 'peak RSS of a full catalogue run (max of runs)', value: rss.length > 0 ? Math.max(...rss) : undefined, unit: 'MB', target: { max: 250, display: '<= 250 MB' } },
     { id: 'startup.cli', label: 'CLI start-up: node bin/mtlspec.js --version', value: round(cliStartMs), unit: 'ms', display: `${round(cliStartMs, 0)} ms (node -e 0: ${round(median(baselines['node -e 0'] ?? []), 0)} ms)` },
   ];
 
