@@ -4,7 +4,7 @@
 // it (scripts/bundle-cli.ts says why). This file only loads the two; all
 // the CLI's logic is in src/cli/main.ts.
 import { generateKeyPair } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,29 +30,32 @@ function prewarmRsa2048() {
 /**
  * Loads the bundle as Node loads a CommonJS module, but through vm.Script so
  * V8 can use the code cache. The cache belongs to one build of the bundle:
- * its name carries the bundle's size and time, so a rebuilt bundle never
- * meets an old cache. The build writes it (WRITE_MTLSPEC_CODE_CACHE=1: not MTLSPEC_*, which are run settings);
- * runs only read it.
+ * the build ends the bundle with a line naming its content hash, and the
+ * cache file carries that hash in its name, so a rebuilt bundle never meets
+ * an old cache (npm resets file times, so they could not serve). The build
+ * writes the cache (WRITE_MTLSPEC_CODE_CACHE=1: not MTLSPEC_*, which are run
+ * settings); runs only read it.
  */
 function loadBundle() {
-  let stat;
+  let source;
   try {
-    stat = statSync(bundle);
+    source = readFileSync(bundle, 'utf8');
   } catch {
     process.stderr.write(`mtlspec: ${bundle} is missing: build it first (npm ci, or make build)\n`);
     process.exit(4);
   }
-  const cacheFile = `${bundle}.${stat.size}-${Math.trunc(stat.mtimeMs)}.v8-cache`;
-  const writeCache = process.env.WRITE_MTLSPEC_CODE_CACHE === '1';
+  const id = /\/\/# mtlspec-bundle (\w+)\n$/.exec(source.slice(-64))?.[1];
+  const cacheFile = id ? `${bundle}.${id}.v8-cache` : undefined;
+  const writeCache = process.env.WRITE_MTLSPEC_CODE_CACHE === '1' && cacheFile;
   let cachedData;
-  if (!writeCache) {
+  if (cacheFile && !writeCache) {
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
       // No cache: the bundle still runs, only its functions compile as they are first called.
     }
   }
-  const wrapper = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapper, {
     filename: bundle,
     ...(cachedData ? { cachedData } : {}),

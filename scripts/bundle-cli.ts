@@ -11,7 +11,8 @@
  * (bench/README.md has the figures).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +72,9 @@ async function bundleCli(): Promise<void> {
     logLevel: 'warning',
     metafile: true,
   });
+  // The cache belongs to this exact bundle: bin/mtlspec.js reads the id from the last line, then the cache named by it.
+  const id = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16);
+  appendFileSync(bundle, `//# mtlspec-bundle ${id}\n`);
   const inputs = Object.keys(result.metafile.inputs).length;
   const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
   process.stdout.write(`bundle: ${path.relative(root, bundle)}, ${inputs} modules, ${(bytes / 1e6).toFixed(1)} MB\n`);
