@@ -105,20 +105,34 @@ describe('run --target against a server the CLI knows only by URL', () => {
 });
 
 describe('every connection the run makes is one the report shows', () => {
-  /** A TCP relay in front of the HTTP/2 server that counts the connections it is asked for. */
-  async function countingRelay(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  /** A TCP relay in front of the HTTP/2 server that counts the connections it is asked for, and the most open at once. */
+  async function countingRelay(): Promise<{ url: string; connections: () => number; mostAtOnce: () => number; close: () => Promise<void> }> {
     let count = 0;
+    let open = 0;
+    let most = 0;
     const relay = net.createServer((client) => {
       count++;
+      most = Math.max(most, ++open);
       const upstream = net.connect(http2.port, '127.0.0.1');
       client.pipe(upstream).pipe(client);
-      const end = (): void => void (client.destroy(), upstream.destroy());
+      let ended = false;
+      const end = (): void => {
+        if (!ended) open--;
+        ended = true;
+        client.destroy();
+        upstream.destroy();
+      };
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     const { port } = relay.address() as net.AddressInfo;
-    return { url: `https://127.0.0.1:${port}/hello`, connections: () => count, close: () => new Promise((resolve) => relay.close(() => resolve())) };
+    return {
+      url: `https://127.0.0.1:${port}/hello`,
+      connections: () => count,
+      mostAtOnce: () => most,
+      close: () => new Promise((resolve) => relay.close(() => resolve())),
+    };
   }
 
   // Scenario probes run ahead of cucumber; none may be made for a scenario the run does not have.
@@ -126,7 +140,7 @@ describe('every connection the run makes is one the report shows', () => {
     ['--case', ['--case', 'x509/validity', '--case', 'tls/no-client-cert']],
     ['--tags', ['--tags', '@validity']],
   ] as const) {
-    it(`with ${selection}: one connection per scenario, plus the control`, async () => {
+    it(`with ${selection}: one connection per scenario, plus the control, one at a time`, async () => {
       const relay = await countingRelay();
       try {
         const run = await runCli(['run', '--target', relay.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, ...args, '--report-dir', reportDir(`count-${selection}`)], 30_000);
@@ -134,6 +148,8 @@ describe('every connection the run makes is one the report shows', () => {
         const scenarios = Number(/mtlspec: (\d+) scenarios/.exec(run.stdout)?.[1]);
         assert.equal(scenarios, selection === '--case' ? 4 : 3);
         assert.equal(relay.connections(), scenarios + 1);
+        // A user's server never sees more of mtlspec's connections at once than when scenarios probed in turn.
+        assert.equal(relay.mostAtOnce(), 1);
       } finally {
         await relay.close();
       }
@@ -210,6 +226,7 @@ describe('bad input: one line on stderr, exit 2, before any probe', { concurrenc
     ['an unknown case', () => ['run', '--case', 'x509/nonsense'], /--case "x509\/nonsense" matches no case/],
     ['a CRL to write without a CA key', () => [...target(), '--client-cert', paths.client, '--client-key', paths.clientKey, '--crl-out', path.join(reportRoot, 'x.crl')], /--crl-out needs --ca-cert and --ca-key/],
     ['a CRL to write into a folder that does not exist', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--crl-out', path.join(reportRoot, 'no-such-dir', 'x.crl')], /--crl-out .*x\.crl cannot be written \(its folder does not exist\)/],
+    ['a report folder under a file', () => ['run', '--report-dir', path.join(paths.garbage, 'reports')], /--report-dir .*garbage\.pem\/reports cannot be used \(a file is in the way\)/],
     ['a flag given twice', () => ['run', '--target', 'tls://127.0.0.1:1', '--send', 'a', '--send', 'b', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--send was given more than once/],
   ];
   for (const [name, args, pattern] of cases) {

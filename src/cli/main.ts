@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import yargs from 'yargs';
+import { packageRoot } from '../paths.js';
 import { offerPrewarmedRsa2048, type KeyPair } from '../pki/prewarm.js';
 import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
@@ -65,7 +68,7 @@ async function main(args: string[]): Promise<number> {
  */
 async function parse(args: string[]): Promise<Parsed | undefined> {
   if (args[0] === 'run') {
-    const argv = await runOptions(yargs(args.slice(1)).scriptName('mtlspec').strict().help().version().wrap(helpWidth()).fail(failWithInputError))
+    const argv = await runOptions(yargs(args.slice(1)).scriptName('mtlspec').strict().help().version(packageVersion()).wrap(helpWidth()).fail(failWithInputError))
       .usage(`$0 run [options]\n\n${runDescription}`)
       .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
       .config(loadConfigFile(explicitConfigPath(args)))
@@ -82,7 +85,7 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .demandCommand(1, 'name a command: run, certs or serve')
     .strict()
     .help()
-    .version()
+    .version(packageVersion())
     .wrap(helpWidth())
     .fail(failWithInputError)
     .parseAsync();
@@ -93,6 +96,16 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
 }
 
 const runDescription = 'Run the conformance scenarios against the built-in servers or --target';
+
+/**
+ * mtlspec's own version, from its package.json. Not yargs's guess, which
+ * reads the package.json above wherever yargs is installed: the user's
+ * project, once mtlspec is installed into it.
+ */
+function packageVersion(): string {
+  const { version } = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return version;
+}
 
 function helpWidth(): number {
   return Math.min(120, process.stdout.columns || 120);

@@ -3,6 +3,7 @@ import { defaultLogFormat, logLevels, type LogFormat, type LogLevel } from '../l
 import { InputError, loadCredentials, readCaBundle } from '../run/inputs.js';
 import { preflight } from '../run/preflight.js';
 import { RunSession } from '../run/session.js';
+import type { SuiteRun } from '../run/run-suite.js';
 import {
   defaultClientSpiffeId,
   referenceServerSpiffeId,
@@ -13,7 +14,7 @@ import {
   type RunSettings,
   type TargetSettings,
 } from '../run/settings.js';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { renderIndexPage } from '../report/index-page.js';
 import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
@@ -196,11 +197,13 @@ function tagsFor(settings: RunSettings, userTags: string | undefined): string {
 
 export async function runCommand(argv: RunArguments): Promise<number> {
   const settings = await settingsFromArguments(argv);
+  prepareReportDir(argv['report-dir']);
   const target = settings.target;
   const style = terminalStyle();
   const say = (line: string): void => {
     if (!argv.quiet) process.stdout.write(`${line}\n`);
   };
+  let preflightSession: RunSession | undefined;
   if (target.kind === 'reference') {
     const flaws = target.flaws.length > 0 ? ` with flaws: ${target.flaws.join(', ')}` : '';
     say(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}`);
@@ -212,23 +215,30 @@ export async function runCommand(argv: RunArguments): Promise<number> {
       return ExitCode.inconclusive;
     }
     // The scenarios go on with the preflight's PKI and control (cucumber runs in this process).
+    preflightSession = check.session;
     RunSession.handOver(check.session);
     check.session.probeAhead();
   }
-  // Loaded only now: cucumber takes half a second to import, which bad input and unreachable targets should not pay.
-  const { runSuite } = await import('../run/run-suite.js');
-  const run = await runSuite({
-    settings,
-    reportDir: argv['report-dir'],
-    tags: tagsFor(settings, argv.tags),
-    names: namePatterns(argv.case),
-    caseIds: selectCases(cases, argv.case).map((c) => c.id),
-    onResult: (result, progress) => {
-      if (!argv.quiet) process.stdout.write(`${scenarioLine(result, style, progress)}\n`);
-    },
-  });
-  // Unclaimed when no scenario matched: the preflight's servers-free session still holds a temp folder.
-  await RunSession.claimHandedOver()?.close();
+  let run: SuiteRun;
+  try {
+    // Loaded only now: cucumber is most of the CLI's code, which bad input and unreachable targets should not run.
+    const { runSuite } = await import('../run/run-suite.js');
+    run = await runSuite({
+      settings,
+      reportDir: argv['report-dir'],
+      tags: tagsFor(settings, argv.tags),
+      names: namePatterns(argv.case),
+      caseIds: selectCases(cases, argv.case).map((c) => c.id),
+      onResult: (result, progress) => {
+        if (!argv.quiet) process.stdout.write(`${scenarioLine(result, style, progress)}\n`);
+      },
+    });
+  } finally {
+    // Closed by cucumber's AfterAll when it claimed the session; otherwise (no scenario matched, or cucumber
+    // failed) here, which also stops the probes running ahead. Closing twice is a no-op.
+    RunSession.claimHandedOver();
+    await preflightSession?.close();
+  }
   if (run.results.length === 0) {
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;
@@ -245,6 +255,18 @@ export async function runCommand(argv: RunArguments): Promise<number> {
   say(totalsTable(run.results, run.reports, style));
   process.stdout.write(`${summaryLine(run.results, run.wallMs, run.reports.html)}\n`);
   return exitCodeFor(run.results);
+}
+
+/** A report folder that cannot be made is bad input, said before anything touches the network. */
+function prepareReportDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' ? 'it is not writable' : code;
+    throw new InputError(`--report-dir ${dir} cannot be used (${why})`);
+  }
 }
 
 /** Shells make a real newline awkward to type, so --send understands the usual escapes. */

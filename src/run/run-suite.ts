@@ -95,7 +95,12 @@ export function featureFiles(caseIds: readonly string[] | undefined): string[] {
 
 let library: ISupportCodeLibrary | undefined;
 
-/** PROTOTYPE */
+/**
+ * The step definitions, registered the way cucumber's loadSupport does but
+ * from imports the bundler can see: the CLI runs as one bundle
+ * (scripts/bundle-cli.ts), where importing steps by file path would load a
+ * second copy of cucumber that the run never sees. Built once per process.
+ */
 async function stepDefinitions(): Promise<ISupportCodeLibrary> {
   if (library) return library;
   supportCodeLibraryBuilder.reset(packageRoot, IdGenerator.uuid(), { requireModules: [], requirePaths: [], importPaths: [], loaders: [] });

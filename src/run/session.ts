@@ -10,6 +10,7 @@ import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certif
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
 import { loadCredentials, readCaBundle } from './inputs.js';
 import { referenceServerSpiffeId, type RunSettings } from './settings.js';
+import { Slots } from './slots.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
 export interface CaseProbe {
@@ -33,8 +34,13 @@ const missingKnowledge: Record<TargetKnowledge, string> = {
 /** What the reference servers say after the handshake when they are asked "Hello server". */
 export const referenceRawTlsGreeting = 'Hello server\n';
 
-/** How many scenario probes run ahead at once: enough to overlap handshakes, few enough for any server. */
-const probeAheadConcurrency = 4;
+/**
+ * Connections open at once. A user's server gets one at a time, as when
+ * scenarios probed in turn: a server or proxy that resets connections over
+ * a limit would otherwise turn refusal cases into false passes. The built-in
+ * servers have no such limit.
+ */
+const connectionsAtOnce = { reference: 4, external: 1 } as const;
 
 /**
  * One run's shared state inside one cucumber worker: the PKI, the targets,
@@ -45,7 +51,11 @@ export class RunSession {
   readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
   /** Each scenario's probe, by target and case: made once, by the scenario or ahead of it. */
   readonly #probes = new Map<string, Promise<CaseProbe>>();
+  /** Scenario probes probeAhead has yet to start; emptied by close(). */
+  readonly #ahead: Array<readonly [ClientCase, TargetKey]> = [];
   #probingAhead = false;
+  #closed: Promise<void> | undefined;
+  readonly #connections: Slots;
   readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
 
   /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
@@ -61,7 +71,9 @@ export class RunSession {
     /** The run's PEM files, for a person who wants to replay a probe with openssl or curl. */
     private readonly pkiDir: PrivateDir,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#connections = new Slots(connectionsAtOnce[settings.target.kind]);
+  }
 
   /**
    * The session the CLI's preflight built and probed, passed on to the
@@ -145,34 +157,33 @@ export class RunSession {
    * be a connection the report hides.
    */
   probeAhead(): void {
-    if (this.#probingAhead || this.settings.tags !== undefined) return;
+    if (this.#probingAhead || this.#closed || this.settings.tags !== undefined) return;
     this.#probingAhead = true;
     const selected = this.settings.caseSelectors.length > 0 ? selectCases(cases, this.settings.caseSelectors) : cases;
-    const queue = selected.flatMap((c) =>
-      c.kind === 'client' && this.unavailableReason(c) === undefined
-        ? scenarioTargetsOf(c).filter((key) => this.targets.has(key)).map((key) => [c, key] as const)
-        : [],
-    );
+    for (const c of selected) {
+      if (c.kind !== 'client' || this.unavailableReason(c) !== undefined) continue;
+      for (const key of scenarioTargetsOf(c)) if (this.targets.has(key)) this.#ahead.push([c, key]);
+    }
     const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
+      for (let next = this.#ahead.shift(); next; next = this.#ahead.shift()) {
         // A failed probe is the scenario's to report, when it awaits the same promise.
         await this.probeCase(...next).catch(() => undefined);
       }
     };
-    for (let i = 0; i < probeAheadConcurrency; i++) void worker();
+    for (let i = 0; i < connectionsAtOnce[this.settings.target.kind]; i++) void worker();
   }
 
   async #probe(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
-    const outcome = await probe({
+    const outcome = await this.#connections.run(() => probe({
       target,
       credential,
       timeoutMs: this.settings.timeoutMs,
       ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
       ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
       ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
-    });
+    }));
     this.log.debug({ case: conformanceCase.id, protocol, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
     return { target, credential, outcome };
   }
@@ -206,11 +217,16 @@ export class RunSession {
     return issued;
   }
 
-  async close(): Promise<void> {
-    // A probe still under way (its scenario never ran: cucumber stopped early) must end before its server does.
-    await Promise.allSettled([...this.#probes.values(), ...this.#controls.values()]);
-    await Promise.all(this.servers.map((s) => s.close()));
-    this.pkiDir.remove();
+  /** Stops probing ahead, lets the probes under way end, then stops the servers and removes the PKI. Once. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      // Nothing more starts; a probe under way (its scenario never ran: cucumber stopped early) ends before its server does.
+      this.#ahead.length = 0;
+      await Promise.allSettled([...this.#probes.values(), ...this.#controls.values()]);
+      await Promise.all(this.servers.map((s) => s.close()));
+      this.pkiDir.remove();
+    })();
+    return this.#closed;
   }
 }
 
