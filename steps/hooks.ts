@@ -15,7 +15,6 @@ export function currentSession(): RunSession {
 
 BeforeAll(async function (this: { parameters: unknown }) {
   session = RunSession.claimHandedOver() ?? (await RunSession.start(readRunSettings(this.parameters)));
-  session.probeAhead();
 });
 
 AfterAll(async function () {

@@ -135,7 +135,7 @@ describe('every connection the run makes is one the report shows', () => {
     };
   }
 
-  // Scenario probes run ahead of cucumber; none may be made for a scenario the run does not have.
+  // No probe may be made for a scenario the run does not have, nor two at once against a user's server.
   for (const [selection, args] of [
     ['--case', ['--case', 'x509/validity', '--case', 'tls/no-client-cert']],
     ['--tags', ['--tags', '@validity']],

@@ -1,7 +1,7 @@
 import type { SecureVersion } from 'node:tls';
 import type { LeafTemplate, TemplateContext } from '../pki/template.js';
 import type { ServerFacts } from '../probe/outcome.js';
-import type { Protocol, TargetKey } from '../target/target.js';
+import type { Protocol } from '../target/target.js';
 
 /**
  * One conformance case, as data. fixtures/cases.ts holds the catalogue; a
@@ -99,11 +99,3 @@ export function selectCases(catalogue: readonly ConformanceCase[], selectors: re
   return catalogue.filter((c) => selectors.some((s) => c.id === s || c.id.startsWith(`${s.replace(/\/$/, '')}/`)));
 }
 
-/**
- * The targets a client case has scenarios on: the feature files give every
- * client case one Examples line per protocol, and the pinned-client cases
- * lines on the pinned server only (test/catalogue.test.ts holds them to this).
- */
-export function scenarioTargetsOf(clientCase: ClientCase): readonly TargetKey[] {
-  return clientCase.id.startsWith('pinned/') ? ['pinned'] : ['grpc', 'http2', 'tls'];
-}

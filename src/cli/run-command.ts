@@ -120,7 +120,6 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     timeoutMs: argv.timeout,
     strict: argv.strict,
     caseSelectors: argv.case,
-    ...(argv.tags !== undefined ? { tags: argv.tags } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
     logFormat: argv['log-format'],
@@ -217,7 +216,6 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     // The scenarios go on with the preflight's PKI and control (cucumber runs in this process).
     preflightSession = check.session;
     RunSession.handOver(check.session);
-    check.session.probeAhead();
   }
   let run: SuiteRun;
   try {
@@ -235,7 +233,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     });
   } finally {
     // Closed by cucumber's AfterAll when it claimed the session; otherwise (no scenario matched, or cucumber
-    // failed) here, which also stops the probes running ahead. Closing twice is a no-op.
+    // failed) here. Closing twice is a no-op.
     RunSession.claimHandedOver();
     await preflightSession?.close();
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { cases } from '../../fixtures/cases.js';
-import { findClientCase, scenarioTargetsOf, selectCases, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
+import { findClientCase, selectCases, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
 import { createLogger } from '../log.js';
 import { createRunPki, loopbackHosts, PrivateDir, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
@@ -10,7 +10,6 @@ import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certif
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
 import { loadCredentials, readCaBundle } from './inputs.js';
 import { referenceServerSpiffeId, type RunSettings } from './settings.js';
-import { Slots } from './slots.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
 export interface CaseProbe {
@@ -35,27 +34,13 @@ const missingKnowledge: Record<TargetKnowledge, string> = {
 export const referenceRawTlsGreeting = 'Hello server\n';
 
 /**
- * Connections open at once. A user's server gets one at a time, as when
- * scenarios probed in turn: a server or proxy that resets connections over
- * a limit would otherwise turn refusal cases into false passes. The built-in
- * servers have no such limit.
- */
-const connectionsAtOnce = { reference: 4, external: 1 } as const;
-
-/**
  * One run's shared state inside one cucumber worker: the PKI, the targets,
  * and the control outcomes. Controls and credentials are memoized so every
  * scenario on a path is judged against the same control, probed once.
  */
 export class RunSession {
   readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
-  /** Each scenario's probe, by target and case: made once, by the scenario or ahead of it. */
-  readonly #probes = new Map<string, Promise<CaseProbe>>();
-  /** Scenario probes probeAhead has yet to start; emptied by close(). */
-  readonly #ahead: Array<readonly [ClientCase, TargetKey]> = [];
-  #probingAhead = false;
   #closed: Promise<void> | undefined;
-  readonly #connections: Slots;
   readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
 
   /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
@@ -71,9 +56,7 @@ export class RunSession {
     /** The run's PEM files, for a person who wants to replay a probe with openssl or curl. */
     private readonly pkiDir: PrivateDir,
     private readonly log: Logger,
-  ) {
-    this.#connections = new Slots(connectionsAtOnce[settings.target.kind]);
-  }
+  ) {}
 
   /**
    * The session the CLI's preflight built and probed, passed on to the
@@ -129,61 +112,23 @@ export class RunSession {
   control(protocol: TargetKey): Promise<CaseProbe> {
     let control = this.#controls.get(protocol);
     if (!control) {
-      // Its own probe, not the x509/valid scenario's: that scenario is a second, independent observation.
-      control = this.#probe(controlCase(protocol), protocol);
+      control = this.probeCase(controlCase(protocol), protocol);
       this.#controls.set(protocol, control);
     }
     return control;
   }
 
-  /** The probe of this scenario: started now, or earlier by probeAhead. */
-  probeCase(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
-    const key = `${protocol} ${conformanceCase.id}`;
-    let probe = this.#probes.get(key);
-    if (!probe) {
-      probe = this.#probe(conformanceCase, protocol);
-      this.#probes.set(key, probe);
-    }
-    return probe;
-  }
-
-  /**
-   * Starts the probes of this run's scenarios before cucumber reaches them,
-   * a few at a time, so handshakes overlap with each other and with
-   * cucumber's own start-up. Each scenario still reports its own probe. Only
-   * the scenarios the run will certainly have are probed: the selected cases
-   * on their targets, minus those it cannot probe; with --tags (a selection
-   * only cucumber knows) nothing is, since a probe no scenario reports would
-   * be a connection the report hides.
-   */
-  probeAhead(): void {
-    if (this.#probingAhead || this.#closed || this.settings.tags !== undefined) return;
-    this.#probingAhead = true;
-    const selected = this.settings.caseSelectors.length > 0 ? selectCases(cases, this.settings.caseSelectors) : cases;
-    for (const c of selected) {
-      if (c.kind !== 'client' || this.unavailableReason(c) !== undefined) continue;
-      for (const key of scenarioTargetsOf(c)) if (this.targets.has(key)) this.#ahead.push([c, key]);
-    }
-    const worker = async (): Promise<void> => {
-      for (let next = this.#ahead.shift(); next; next = this.#ahead.shift()) {
-        // A failed probe is the scenario's to report, when it awaits the same promise.
-        await this.probeCase(...next).catch(() => undefined);
-      }
-    };
-    for (let i = 0; i < connectionsAtOnce[this.settings.target.kind]; i++) void worker();
-  }
-
-  async #probe(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
+  async probeCase(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
-    const outcome = await this.#connections.run(() => probe({
+    const outcome = await probe({
       target,
       credential,
       timeoutMs: this.settings.timeoutMs,
       ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
       ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
       ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
-    }));
+    });
     this.log.debug({ case: conformanceCase.id, protocol, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
     return { target, credential, outcome };
   }
@@ -217,12 +162,10 @@ export class RunSession {
     return issued;
   }
 
-  /** Stops probing ahead, lets the probes under way end, then stops the servers and removes the PKI. Once. */
+  /** Lets a control probe under way end, then stops the servers and removes the PKI. Once: a second call waits for the first. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      // Nothing more starts; a probe under way (its scenario never ran: cucumber stopped early) ends before its server does.
-      this.#ahead.length = 0;
-      await Promise.allSettled([...this.#probes.values(), ...this.#controls.values()]);
+      await Promise.allSettled(this.#controls.values());
       await Promise.all(this.servers.map((s) => s.close()));
       this.pkiDir.remove();
     })();

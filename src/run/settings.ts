@@ -27,8 +27,6 @@ export interface RunSettings {
   readonly serverSpiffeId?: string;
   /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
   readonly caseSelectors: readonly string[];
-  /** The user's --tags expression, when given: then only cucumber knows which scenarios run. */
-  readonly tags?: string;
   /** Write the client CA's CRL here (external runs with the CA key). */
   readonly crlOut?: string;
   readonly logLevel: LogLevel;
@@ -79,7 +77,6 @@ export function readRunSettings(parameters: unknown): RunSettings {
     timeoutMs: typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : defaultTimeoutMs,
     strict: p.strict === true,
     caseSelectors: Array.isArray(p.caseSelectors) ? p.caseSelectors : [],
-    ...(typeof p.tags === 'string' ? { tags: p.tags } : {}),
     ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
