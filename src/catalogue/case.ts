@@ -98,4 +98,3 @@ export function findClientCase(catalogue: readonly ConformanceCase[], id: string
 export function selectCases(catalogue: readonly ConformanceCase[], selectors: readonly string[]): ConformanceCase[] {
   return catalogue.filter((c) => selectors.some((s) => c.id === s || c.id.startsWith(`${s.replace(/\/$/, '')}/`)));
 }
-

@@ -101,10 +101,9 @@ export class RunSession {
   unavailableReason(conformanceCase: ConformanceCase): string | undefined {
     const unknown = (conformanceCase.requires ?? []).find((fact) => !this.settings.knowledge.includes(fact));
     if (unknown) return missingKnowledge[unknown];
-    if (conformanceCase.kind !== 'client') return undefined;
-    const spec = conformanceCase.credential;
-    if (spec.kind !== 'defect') return undefined;
-    if (this.pki.canIssue(spec.apply(this.pki.validClientTemplate(), this.pki.context))) return undefined;
+    if (conformanceCase.kind !== 'client' || conformanceCase.credential.kind !== 'defect') return undefined;
+    const template = templateOf(conformanceCase, this.pki);
+    if (!template || this.pki.canIssue(template)) return undefined;
     return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
   }
 
@@ -151,11 +150,10 @@ export class RunSession {
   }
 
   async #mint(conformanceCase: ClientCase): Promise<ClientCredential | undefined> {
-    const spec = conformanceCase.credential;
-    if (spec.kind === 'none') return undefined;
-    if (spec.kind === 'valid' && this.userCredential) return this.userCredential;
-    const valid = this.pki.validClientTemplate();
-    const issued = await this.pki.issue(spec.kind === 'valid' ? valid : spec.apply(valid, this.pki.context));
+    if (conformanceCase.credential.kind === 'valid' && this.userCredential) return this.userCredential;
+    const template = templateOf(conformanceCase, this.pki);
+    if (!template) return undefined;
+    const issued = await this.pki.issue(template);
     const fileStem = conformanceCase.id.replace(/[^\w.-]+/g, '_');
     this.pkiDir.write(`${fileStem}.pem`, issued.certPem);
     this.pkiDir.write(`${fileStem}.key`, issued.keyPem);
@@ -222,18 +220,26 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
   return session;
 }
 
+/** The leaf a client case presents, as the template the PKI issues it from; undefined when it presents none. */
+function templateOf(clientCase: ClientCase, pki: RunPki): LeafTemplate | undefined {
+  const spec = clientCase.credential;
+  if (spec.kind === 'none') return undefined;
+  const valid = pki.validClientTemplate();
+  return spec.kind === 'valid' ? valid : spec.apply(valid, pki.context);
+}
+
 /** The leaf templates of the cases this run selected, so the PKI can make their keys and issuers ahead. */
 function templatesFor(settings: RunSettings, pki: RunPki): LeafTemplate[] {
   const selected = settings.caseSelectors.length > 0 ? selectCases(cases, settings.caseSelectors) : cases;
-  const valid = pki.validClientTemplate();
-  return selected.flatMap((c) => (c.kind === 'client' && c.credential.kind === 'defect' ? [c.credential.apply(valid, pki.context)] : c.kind === 'client' && c.credential.kind === 'valid' ? [valid] : []));
+  return selected.flatMap((c) => (c.kind === 'client' ? (templateOf(c, pki) ?? []) : []));
 }
 
 /** The pinned client's certificate template, exactly as its case mints it. */
 function pinnedTemplate(pki: RunPki): LeafTemplate {
-  const spec = controlCase('pinned').credential;
-  if (spec.kind !== 'defect') throw new Error('the pinned control must be a minted certificate');
-  return spec.apply(pki.validClientTemplate(), pki.context);
+  const pinned = controlCase('pinned');
+  const template = templateOf(pinned, pki);
+  if (pinned.credential.kind !== 'defect' || !template) throw new Error('the pinned control must be a minted certificate');
+  return template;
 }
 
 async function startExternal(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {
