@@ -11,7 +11,7 @@ import type { MtlsWorld } from './world.js';
 Given('the valid control credential was probed on the {protocol} target', async function (this: MtlsWorld, protocol: TargetKey) {
   this.protocol = protocol;
   // Not asserted here: a refused control makes the verdict inconclusive, with the reason.
-  // The session probes it once per run and path; every scenario shares that answer.
+  // This is the run's first control; a client case is then bracketed by controls of its own.
   this.control = await currentSession().control(protocol);
 });
 
@@ -21,8 +21,10 @@ When('a client presents the credential {string}', async function (this: MtlsWorl
   const clientCase = findClientCase(cases, caseId);
   this.conformanceCase = clientCase;
   if (skipIfUnavailable(this, clientCase)) return 'skipped';
-  this.probe = await session.probeCase(clientCase, this.protocol);
-  this.attach(credentialText(this.probe.credential?.certPem), { mediaType: 'text/plain', fileName: 'client-certificate.txt' });
+  this.bracket = await session.probeBracketed(clientCase, this.protocol);
+  this.control = this.bracket.before;
+  const credential = this.bracket.probe?.credential ?? (await session.credential(clientCase));
+  this.attach(credentialText(credential?.certPem), { mediaType: 'text/plain', fileName: 'client-certificate.txt' });
   return undefined;
 });
 
@@ -52,7 +54,7 @@ Then("the server's certificate satisfies {string}, as {string} requires", functi
   if (control?.outcome.tls.server) {
     this.attach(credentialText(control.outcome.tls.server.certificatePem), { mediaType: 'text/plain', fileName: 'server-certificate.txt' });
   }
-  return record(this, verdict, undefined);
+  return record(this, verdict);
 });
 
 /** Attaches the skip record when the run cannot probe this case; true if it did. */
@@ -60,26 +62,36 @@ function skipIfUnavailable(world: MtlsWorld, conformanceCase: ClientCase | Retur
   const session = currentSession();
   const unavailable = session.unavailableReason(conformanceCase);
   if (!unavailable || !world.protocol) return false;
-  record(world, notProbed(conformanceCase, unavailable), undefined);
+  record(world, notProbed(conformanceCase, unavailable));
   return true;
 }
 
 /** Judges a client scenario, after checking the feature and the catalogue tell the same story. */
 function conclude(world: MtlsWorld, expectedInFeature: ClientCase['expect'], ruleInFeature: string): 'skipped' | undefined {
-  const { conformanceCase, probe } = world;
-  if (!conformanceCase || conformanceCase.kind !== 'client' || !probe) throw new Error('a "When a client presents ..." step must come first');
+  const { conformanceCase, bracket } = world;
+  if (!conformanceCase || conformanceCase.kind !== 'client' || !bracket) throw new Error('a "When a client presents ..." step must come first');
   assert.equal(ruleInFeature, conformanceCase.rule, `the feature cites "${ruleInFeature}" but the catalogue says ${conformanceCase.id} checks "${conformanceCase.rule}"`);
   assert.equal(expectedInFeature, conformanceCase.expect, `the feature expects ${expectedInFeature} but the catalogue says ${conformanceCase.id} must be ${conformanceCase.expect}`);
-  const verdict = judge(conformanceCase, probe.outcome, world.control?.outcome, { strict: currentSession().settings.strict });
-  return record(world, verdict, probe);
+  const verdict = judge(
+    conformanceCase,
+    bracket.probe?.outcome,
+    {
+      before: bracket.before.outcome,
+      ...(bracket.after ? { after: bracket.after.outcome } : {}),
+      ...(bracket.targetLost ? { targetLost: true } : {}),
+      ...(bracket.notProbedBecause ? { notProbedBecause: bracket.notProbedBecause } : {}),
+    },
+    { strict: currentSession().settings.strict },
+  );
+  return record(world, verdict);
 }
 
 /** Attaches the verdict and its record, and maps the verdict onto cucumber's statuses. */
-function record(world: MtlsWorld, verdict: Verdict, probe: MtlsWorld['probe']): 'skipped' | undefined {
-  const { conformanceCase, protocol } = world;
+function record(world: MtlsWorld, verdict: Verdict): 'skipped' | undefined {
+  const { conformanceCase, protocol, bracket } = world;
   if (!conformanceCase || !protocol) throw new Error('no case to record');
   const target = currentSession().target(protocol).url;
-  const scenario = scenarioRecord(conformanceCase, protocol, target, verdict, { probe, control: world.control });
+  const scenario = scenarioRecord(conformanceCase, protocol, target, verdict, { probe: bracket?.probe, control: world.control, controlAfter: bracket?.after });
   world.attach(evidenceText(scenario), { mediaType: 'text/plain', fileName: 'evidence.txt' });
   world.attach(JSON.stringify(scenario, null, 2), { mediaType: 'application/json', fileName: recordFileName });
   if (verdict.status === 'failed') assert.fail(`${conformanceCase.id}: ${verdict.why}`);

@@ -1,6 +1,6 @@
 import { World, defineParameterType, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import type { ConformanceCase } from '../src/catalogue/case.js';
-import type { CaseProbe } from '../src/run/session.js';
+import type { BracketedProbe, CaseProbe } from '../src/run/session.js';
 import { targetKeyFromLabel, targetLabels, type TargetKey } from '../src/target/target.js';
 
 /** Per-scenario state: which protocol, which case, what the probes saw. */
@@ -8,7 +8,9 @@ export class MtlsWorld extends World {
   /** Which of the run's targets: a protocol, or the pinned-clients server. */
   protocol: TargetKey | undefined;
   conformanceCase: ConformanceCase | undefined;
-  probe: CaseProbe | undefined;
+  /** The case's probe with the controls around it (client cases). */
+  bracket: BracketedProbe | undefined;
+  /** The control this scenario is read against: the one before the case, or the run's first (server cases). */
   control: CaseProbe | undefined;
 
   constructor(options: IWorldOptions) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createRunPki, loopbackHosts, PrivateDir, type RunPki } from '../src/pki/index.js';
 import { startReferenceServer, type RunningServer } from '../src/servers/index.js';
 import { failingScenarios, runCli, type CliRun } from './support/cli.js';
+import { readRecords } from './support/records.js';
 import { closedPort, http1OnlyTlsServer, plainTcpServer, silentServer, type HostileServer } from './support/hostile-servers.js';
 
 /**
@@ -140,14 +141,21 @@ describe('every connection the run makes is one the report shows', () => {
     ['--case', ['--case', 'x509/validity', '--case', 'tls/no-client-cert']],
     ['--tags', ['--tags', '@validity']],
   ] as const) {
-    it(`with ${selection}: one connection per scenario, plus the control, one at a time`, async () => {
+    it(`with ${selection}: one connection per scenario, the first control and one control after each refusal, one at a time`, async () => {
       const relay = await countingRelay();
       try {
-        const run = await runCli(['run', '--target', relay.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, ...args, '--report-dir', reportDir(`count-${selection}`)], 30_000);
+        const dir = reportDir(`count-${selection}`);
+        const run = await runCli(['run', '--target', relay.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, ...args, '--report-dir', dir], 30_000);
         assert.equal(run.code, 0, run.stdout + run.stderr);
         const scenarios = Number(/mtlspec: (\d+) scenarios/.exec(run.stdout)?.[1]);
         assert.equal(scenarios, selection === '--case' ? 4 : 3);
-        assert.equal(relay.connections(), scenarios + 1);
+        const records = readRecords(dir);
+        const refusals = records.filter((r) => r.probe?.outcome.kind === 'rejected');
+        assert.equal(refusals.length, selection === '--case' ? 3 : 2, 'expired, not-yet-valid (and no-client-cert) are refused');
+        // Each refusal is bracketed: the control after it was probed on a fresh connection and accepted.
+        for (const refusal of refusals) assert.equal(refusal.controlAfter?.outcome.kind, 'accepted', refusal.caseId);
+        assert.ok(records.every((r) => r.probe?.attempts === 1), 'nothing was shed, so nothing was retried');
+        assert.equal(relay.connections(), 1 + scenarios + refusals.length);
         // A user's server never sees more of mtlspec's connections at once than when scenarios probed in turn.
         assert.equal(relay.mostAtOnce(), 1);
       } finally {
@@ -281,6 +289,6 @@ describe('broken targets: one line, exit 3, within the timeout', { concurrency: 
 
   it('a server that refuses the valid control', async () => {
     const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', 'spiffe://example.org/nobody'], 30_000);
-    assertOneLineError(run, 3, /refused the valid control credential, so no case can be judged \(rejected at application: HTTP 403/);
+    assertOneLineError(run, 3, /refused the valid control credential \(the application refused it\), so no case can be judged \(rejected at application: HTTP 403/);
   });
 });

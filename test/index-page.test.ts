@@ -61,10 +61,10 @@ function scenario(caseId: string, target: TargetKey, status: ResultStatus & Verd
     protocol: target,
     target: `grpcs://127.0.0.1:1/${target}?<evil>`,
     verdict: { status, why, expected: 'rejected (certificate_expired or bad_certificate)', observed: `${outcome.kind}: ${outcome.detail}`, ...extra },
-    probe: { outcome, clientCertificate: certificate },
-    control: { outcome: accepted },
+    probe: { outcome, attempts: 1, clientCertificate: certificate },
+    control: { outcome: accepted, attempts: 1 },
   };
-  return { name: `${target} ${caseId}`, status, why, durationMs: 12, record };
+  return { name: `${target} ${caseId}`, status, why, durationMs: 12, retries: 0, record };
 }
 
 const expiredWhy = 'the target accepted a connection it must refuse (gRPC OK "OK": the call reached the application)';
@@ -77,7 +77,7 @@ const scenarios: ScenarioResult[] = [
     alert: { expected: ['certificate_required'], observed: 'certificate_required (116)', matches: true },
   }),
   scenario('x509/validity/expired', 'grpc', 'failed', expiredWhy, accepted),
-  { name: 'HTTP/2 refuses x509/chain/untrusted-ca', status: 'error', why: 'the scenario ended without a verdict (cucumber status UNDEFINED)', durationMs: 1 },
+  { name: 'HTTP/2 refuses x509/chain/untrusted-ca', status: 'error', why: 'the scenario ended without a verdict (cucumber status UNDEFINED)', durationMs: 1, retries: 0 },
 ];
 
 function runResults(list: readonly ScenarioResult[]): RunResults {

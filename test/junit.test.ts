@@ -66,8 +66,8 @@ describe('junit.xml', () => {
       tool: { name: 'mtlspec', version: '0' }, startedAt: '2026-01-01T00:00:00.000Z', wallMs: 5, targets: [], strict: false, flaws: [],
       totals: { passed: 0, warning: 0, failed: 1, inconclusive: 1, skipped: 0, info: 0, error: 0 },
       scenarios: [
-        { name: 'a', status: 'failed', why: hostile, durationMs: 1 },
-        { name: 'b', status: 'inconclusive', why: 'no answer', durationMs: 2 },
+        { name: 'a', status: 'failed', why: hostile, durationMs: 1, retries: 0 },
+        { name: 'b', status: 'inconclusive', why: 'no answer', durationMs: 2, retries: 0 },
       ],
     };
     const text = renderJunit(results);

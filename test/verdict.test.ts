@@ -1,10 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientCase, ServerCase } from '../src/catalogue/case.js';
-import type { Outcome, ServerFacts } from '../src/probe/outcome.js';
-import { judge, judgeServer } from '../src/verdict/judge.js';
+import type { Outcome, ServerFacts, TlsFacts } from '../src/probe/outcome.js';
+import { judge, judgeServer, type Bracket } from '../src/verdict/judge.js';
 
-const tls = { version: 'TLSv1.3', timings: { totalMs: 3 } };
+/** The control accepted before the case and again after it. */
+const around = (control: Outcome | undefined): Bracket => ({ before: control, after: control });
+
+const tls: TlsFacts = { version: 'TLSv1.3', timings: { totalMs: 3 }, client: { flightSent: true, certificate: 'sent' } };
 const accepted: Outcome = { kind: 'accepted', tls, app: { protocol: 'http2', httpStatus: 200 }, detail: 'HTTP 200' };
 const refusedWithAlert: Outcome = {
   kind: 'rejected',
@@ -27,61 +30,134 @@ const strict = { strict: true };
 
 describe('judge', () => {
   it('passes a refusal with an expected alert when the control was accepted', () => {
-    const v = judge(mustRefuse, refusedWithAlert, accepted, lenient);
+    const v = judge(mustRefuse, refusedWithAlert, around(accepted), lenient);
     assert.equal(v.status, 'passed');
     assert.equal(v.expected, 'rejected (unknown_ca or bad_certificate)');
     assert.equal(v.observed, 'rejected at first read, alert unknown_ca (48): the server sent the TLS alert unknown_ca');
   });
 
   it('fails an acceptance of a credential that must be refused', () => {
-    const v = judge(mustRefuse, accepted, accepted, lenient);
+    const v = judge(mustRefuse, accepted, around(accepted), lenient);
     assert.equal(v.status, 'failed');
     assert.match(v.why, /accepted a connection it must refuse/);
   });
 
   it('is inconclusive, never passed, when the control was refused too', () => {
-    const v = judge(mustRefuse, refusedWithAlert, refusedSilently, lenient);
+    const v = judge(mustRefuse, refusedWithAlert, around(refusedSilently), lenient);
     assert.equal(v.status, 'inconclusive');
     assert.match(v.why, /valid control credential was not accepted/);
   });
 
   it('is inconclusive when no control was probed', () => {
-    assert.equal(judge(mustRefuse, refusedWithAlert, undefined, lenient).status, 'inconclusive');
+    assert.equal(judge(mustRefuse, refusedWithAlert, around(undefined), lenient).status, 'inconclusive');
   });
 
   it('is inconclusive when the probe got no answer, whatever the control did', () => {
-    assert.equal(judge(mustRefuse, timedOut, accepted, lenient).status, 'inconclusive');
-    assert.equal(judge(mustAccept, timedOut, accepted, lenient).status, 'inconclusive');
+    assert.equal(judge(mustRefuse, timedOut, around(accepted), lenient).status, 'inconclusive');
+    assert.equal(judge(mustAccept, timedOut, around(accepted), lenient).status, 'inconclusive');
   });
 
   it('passes and fails positive cases against an accepted control', () => {
-    assert.equal(judge(mustAccept, accepted, accepted, lenient).status, 'passed');
-    assert.equal(judge(mustAccept, refusedSilently, accepted, lenient).status, 'failed');
+    assert.equal(judge(mustAccept, accepted, around(accepted), lenient).status, 'passed');
+    assert.equal(judge(mustAccept, refusedSilently, around(accepted), lenient).status, 'failed');
   });
 
   it('calls a refused valid control inconclusive (wrong CA or identity given), not failed', () => {
-    assert.equal(judge(mustAccept, refusedSilently, refusedSilently, lenient).status, 'inconclusive');
+    assert.equal(judge(mustAccept, refusedSilently, around(refusedSilently), lenient).status, 'inconclusive');
   });
 
   it('a refusal without the expected alert is a SHOULD warning, a failure under --strict', () => {
-    const silent = judge(mustRefuse, refusedSilently, accepted, lenient);
+    const silent = judge(mustRefuse, refusedSilently, around(accepted), lenient);
     assert.equal(silent.status, 'warning');
     assert.match(silent.why, /without an alert; RFC 8446 6.2 says it SHOULD send unknown_ca or bad_certificate/);
     assert.deepEqual(silent.alert, { expected: ['unknown_ca', 'bad_certificate'], observed: undefined, matches: false });
-    assert.equal(judge(mustRefuse, refusedSilently, accepted, strict).status, 'failed');
+    assert.equal(judge(mustRefuse, refusedSilently, around(accepted), strict).status, 'failed');
   });
 
   it('a failed SHOULD-level case warns, and fails only under --strict', () => {
-    assert.equal(judge(shouldRefuse, accepted, accepted, lenient).status, 'warning');
-    assert.equal(judge(shouldRefuse, accepted, accepted, strict).status, 'failed');
-    assert.equal(judge(shouldRefuse, refusedSilently, accepted, strict).status, 'passed');
+    assert.equal(judge(shouldRefuse, accepted, around(accepted), lenient).status, 'warning');
+    assert.equal(judge(shouldRefuse, accepted, around(accepted), strict).status, 'failed');
+    assert.equal(judge(shouldRefuse, refusedSilently, around(accepted), strict).status, 'passed');
   });
 
   it('an INFO case records what happened and is never judged', () => {
-    const v = judge(observe, refusedSilently, accepted, strict);
+    const v = judge(observe, refusedSilently, around(accepted), strict);
     assert.equal(v.status, 'info');
     assert.match(v.why, /the target rejected it/);
-    assert.equal(judge(observe, accepted, undefined, strict).status, 'info');
+    assert.equal(judge(observe, accepted, around(undefined), strict).status, 'info');
+  });
+});
+
+describe('judge: a refusal counts only when the target saw the credential and still accepts the control', () => {
+  const stoppedAccepting: Outcome = { kind: 'unreachable', reason: 'refused', tls, detail: 'connection refused: nothing listens on that port' };
+
+  it('is inconclusive when the control after the refusal was not accepted, and says the target stopped accepting', () => {
+    const v = judge(mustRefuse, refusedWithAlert, { before: accepted, after: stoppedAccepting }, lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /stopped accepting the valid credential right after this probe/);
+  });
+
+  it('names a possible crash on this very certificate when the target never came back', () => {
+    const v = judge(mustRefuse, refusedSilently, { before: accepted, after: stoppedAccepting, targetLost: true }, lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /denial of service/);
+  });
+
+  it('is inconclusive for a refusal with no control after it', () => {
+    assert.equal(judge(mustRefuse, refusedWithAlert, { before: accepted }, lenient).status, 'inconclusive');
+  });
+
+  it('needs no control after an acceptance: accepting a bad credential fails, whatever comes next', () => {
+    assert.equal(judge(mustRefuse, accepted, { before: accepted }, lenient).status, 'failed');
+  });
+
+  it('a refusal of a positive case is a failure only when bracketed too', () => {
+    assert.equal(judge(mustAccept, refusedSilently, { before: accepted, after: stoppedAccepting }, lenient).status, 'inconclusive');
+  });
+
+  it('a refusal before the client sent its certificate is not a judgement of a certificate', () => {
+    const early: Outcome = { ...refusedWithAlert, stage: 'handshake', tls: { ...refusedWithAlert.tls, client: { flightSent: false, certificate: 'not-reached' } } };
+    const v = judge(mustRefuse, early, around(accepted), lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /before the client had sent its certificate/);
+  });
+
+  it('but a protocol case is judged at the ClientHello: a version alert counts there', () => {
+    const versionCase = clientCase({ tlsVersions: { max: 'TLSv1.2' }, expectedAlerts: ['protocol_version'] });
+    const early: Outcome = { kind: 'rejected', stage: 'handshake', tls: { ...tls, alert: { name: 'protocol_version', code: 70 }, client: { flightSent: false, certificate: 'not-reached' } }, detail: 'alert' };
+    assert.equal(judge(versionCase, early, around(accepted), lenient).status, 'passed');
+  });
+
+  it('a certificate that could not be sent (no shared signature algorithm) is inconclusive, refused or accepted', () => {
+    const client = { flightSent: true, certificate: 'not-sendable', sharedSigalgs: ['ECDSA+SHA256'], keyNeeds: 'RSA-PSS' } as const;
+    const refused: Outcome = { ...refusedWithAlert, tls: { ...refusedWithAlert.tls, client } };
+    const v = judge(mustRefuse, refused, around(accepted), lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /never presented: the server's CertificateRequest allows only ECDSA\+SHA256, and this key needs RSA-PSS/);
+    assert.equal(judge(mustRefuse, { ...accepted, tls: { ...tls, client } }, around(accepted), lenient).status, 'inconclusive');
+  });
+
+  it('a shed probe (load, rate, draining) is inconclusive, never a refusal', () => {
+    const shed: Outcome = { kind: 'shed', reason: 'overloaded', tls, app: { protocol: 'http2', httpStatus: 503 }, detail: 'HTTP 503' };
+    const v = judge(mustRefuse, shed, around(accepted), lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /turned the probe away before judging the credential.*HTTP 503/);
+  });
+
+  it('a case not probed, because the target was lost, is inconclusive with the reason', () => {
+    const v = judge(mustRefuse, undefined, { before: stoppedAccepting, notProbedBecause: 'not probed: the target stopped accepting the valid credential after x/y' }, lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /after x\/y/);
+  });
+
+  it('an authorization case expects an authorization signal: a 403 matches, a bare close warns, --strict fails it', () => {
+    const spiffeCase = clientCase({ expectedAlerts: ['access_denied'], expectedAppRefusals: ['HTTP 403', 'gRPC PERMISSION_DENIED'] });
+    const forbidden: Outcome = { kind: 'rejected', stage: 'application', tls, app: { protocol: 'http2', httpStatus: 403 }, detail: 'HTTP 403' };
+    assert.equal(judge(spiffeCase, forbidden, around(accepted), strict).status, 'passed');
+    const denied: Outcome = { kind: 'rejected', stage: 'application', tls, app: { protocol: 'grpc', httpStatus: 200, grpcStatus: 7, grpcStatusName: 'PERMISSION_DENIED' }, detail: 'gRPC' };
+    assert.equal(judge(spiffeCase, denied, around(accepted), strict).status, 'passed');
+    assert.equal(judge(spiffeCase, refusedSilently, around(accepted), lenient).status, 'warning');
+    assert.equal(judge(spiffeCase, refusedSilently, around(accepted), strict).status, 'failed');
   });
 });
 

@@ -34,6 +34,11 @@ export interface ClientCase extends CaseBase {
   readonly expect: 'accepted' | 'rejected' | 'observed';
   /** Alerts a server may legitimately send for this refusal (the SHOULD tier); empty: none checked. */
   readonly expectedAlerts: readonly string[];
+  /**
+   * Application refusals that are as right as those alerts, for cases refused
+   * by authorization rather than verification: "HTTP 403", "gRPC PERMISSION_DENIED".
+   */
+  readonly expectedAppRefusals?: readonly string[];
   readonly credential: CredentialSpec;
   /** Restricts the TLS versions the client offers. */
   readonly tlsVersions?: { min?: SecureVersion; max?: SecureVersion };
@@ -75,6 +80,16 @@ export type TargetKnowledge =
   | 'crl-loaded'
   /** The run named the SPIFFE ID the server must present (--server-spiffe-id). */
   | 'server-spiffe-id';
+
+/**
+ * Whether a refusal before the client's certificate went out can be this
+ * case's verdict. Only for protocol cases (a TLS version or cipher the client
+ * offers), which the server judges from the ClientHello; every other case is
+ * about the certificate, which the server cannot judge before it has it.
+ */
+export function refusalMayPrecedeCertificate(testCase: ClientCase): boolean {
+  return testCase.tlsVersions !== undefined || testCase.clientCiphers !== undefined;
+}
 
 /** A catalogue lookup that explains itself when the id is unknown. */
 export function findCase(catalogue: readonly ConformanceCase[], id: string): ConformanceCase {

@@ -39,6 +39,7 @@ export interface RunArguments {
   send: string | undefined;
   'report-dir': string;
   timeout: number;
+  rate: number | undefined;
   tags: string | undefined;
   case: string[];
   strict: boolean;
@@ -53,8 +54,11 @@ export interface RunArguments {
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'report-dir', 'timeout', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out',
+  'spiffe-id', 'send', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out',
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
+
+/** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
+const maxRatePerSecond = 1000;
 
 export function runOptions(yargs: Argv): Argv<RunArguments> {
   return yargs
@@ -72,6 +76,10 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('send', { type: 'string', describe: 'tls:// only: text written after the handshake; a reply proves acceptance. \\n, \\r, \\t and \\\\ are unescaped (e.g. "Hello server\\n")' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'Where conformance.html, junit.xml and messages.ndjson are written' })
     .option('timeout', { type: 'number', default: defaultTimeoutMs, describe: 'Milliseconds one probe may take, connect to answer' })
+    .option('rate', {
+      type: 'number',
+      describe: 'At most N new connections per second to the target (a rate-limited server). Connections are always made one at a time; a probe the target sheds (429, 503, REFUSED_STREAM, GOAWAY, a reset before the certificate) is retried with backoff',
+    })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
     .option('quiet', { type: 'boolean', default: false, describe: 'Print the summary line only (and errors)' })
@@ -106,6 +114,9 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   const repeated = singleValueFlags.find((flag) => Array.isArray(argv[flag]));
   if (repeated) throw new InputError(`--${repeated} was given more than once; give it once`);
   if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new InputError(`--timeout must be a positive number of milliseconds (got ${argv.timeout})`);
+  if (argv.rate !== undefined && (!Number.isFinite(argv.rate) || argv.rate <= 0 || argv.rate > maxRatePerSecond)) {
+    throw new InputError(`--rate must be a number of connections per second above 0 and at most ${maxRatePerSecond} (got ${argv.rate})`);
+  }
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
   const spiffeProblem = spiffeIdProblem(spiffeId);
   if (spiffeProblem) throw new InputError(`--spiffe-id "${spiffeId}" is not a SPIFFE ID: ${spiffeProblem}`);
@@ -120,6 +131,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     timeoutMs: argv.timeout,
     strict: argv.strict,
     caseSelectors: argv.case,
+    ...(argv.rate !== undefined ? { ratePerSecond: argv.rate } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
     logFormat: argv['log-format'],

@@ -1,13 +1,25 @@
 import { alertFromErrorCode } from './alerts.js';
 import type { Outcome, TlsFacts } from './outcome.js';
 
+/** How far a connection got when it ended. */
+export interface ConnectionProgress {
+  /** The client's handshake completed (Node's secureConnect). */
+  readonly handshakeDone: boolean;
+  /** The client's certificate flight went out (TLS 1.3: with its Finished; TLS 1.2: before the server's Finished). */
+  readonly flightSent: boolean;
+}
+
 /**
- * Turns a socket error into an Outcome. `handshakeDone` matters because in
- * TLS 1.3 the server judges the client certificate after the client has
- * finished its handshake: the same alert means "rejected at handshake" before
- * and "rejected at first read" after.
+ * Turns a socket error into an Outcome. The stage matters because in TLS 1.3
+ * the server judges the client certificate after the client has finished its
+ * handshake: the same alert means "rejected at handshake" before and
+ * "rejected at first read" after. A reset or an EOF before the client's
+ * certificate flight went out cannot be a judgement of that certificate: a
+ * connection cap, a rate limit or a dying proxy looks exactly like that, so
+ * it is "shed", not "rejected".
  */
-export function classifySocketError(error: NodeJS.ErrnoException, handshakeDone: boolean, tls: TlsFacts): Outcome {
+export function classifySocketError(error: NodeJS.ErrnoException, progress: ConnectionProgress, tls: TlsFacts): Outcome {
+  const { handshakeDone, flightSent } = progress;
   const code = error.code ?? 'UNKNOWN';
   tls.errorCode = code;
   const alert = alertFromErrorCode(code);
@@ -23,7 +35,7 @@ export function classifySocketError(error: NodeJS.ErrnoException, handshakeDone:
       kind: 'rejected',
       stage: handshakeDone ? 'first-read' : 'handshake',
       tls,
-      detail: `the server sent the TLS alert ${alert.name}`,
+      detail: `the server sent the TLS alert ${alert.name}${flightSent ? '' : ' before the client sent its certificate'}`,
     };
   }
   if (code === 'ECONNREFUSED') return { kind: 'unreachable', reason: 'refused', tls, detail: 'connection refused: nothing listens on that port' };
@@ -40,6 +52,14 @@ export function classifySocketError(error: NodeJS.ErrnoException, handshakeDone:
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING') {
     tls.closedBy = 'server';
+    if (!flightSent) {
+      return {
+        kind: 'shed',
+        reason: 'closed-before-certificate',
+        tls,
+        detail: `the connection was ${code === 'ECONNRESET' ? 'reset' : 'closed'} (${code}) before the client sent its certificate, so the target never judged it`,
+      };
+    }
     return {
       kind: 'rejected',
       stage: handshakeDone ? 'first-read' : 'handshake',

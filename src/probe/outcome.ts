@@ -27,6 +27,34 @@ export interface TlsFacts {
   timings: { tcpConnectMs?: number; handshakeMs?: number; firstResponseMs?: number; totalMs: number };
   /** The server's certificate, as seen by the harness, and whether it checked out. */
   server?: ServerFacts;
+  /**
+   * How far the client got before the connection ended, and whether its
+   * certificate went out. In TLS 1.3 the client sends its certificate only
+   * after the server's Finished, so anything that ends a connection before
+   * that point cannot be a judgement of the certificate.
+   */
+  client?: ClientFlight;
+}
+
+/**
+ * Whether the client's certificate was really presented:
+ * - sent: the server asked, and it allows a signature algorithm this key can make;
+ * - not-requested: the server sent no CertificateRequest, so nothing was sent;
+ * - not-sendable: the server asked, but allows no signature algorithm this key can
+ *   make, so OpenSSL sent an empty Certificate message instead;
+ * - none: the case presents no certificate;
+ * - not-reached: the connection ended before the client's certificate flight.
+ */
+export type CertificatePresentation = 'sent' | 'not-requested' | 'not-sendable' | 'none' | 'not-reached';
+
+export interface ClientFlight {
+  /** Did the client reach the flight that carries its Certificate (and Finished)? */
+  readonly flightSent: boolean;
+  readonly certificate: CertificatePresentation;
+  /** The signature algorithms the server allows for client certificates, as OpenSSL names them. */
+  readonly sharedSigalgs?: readonly string[];
+  /** What this key can sign with, e.g. "ECDSA+SHA256" or "RSA-PSS": shown when it was not sendable. */
+  readonly keyNeeds?: string;
 }
 
 export interface ServerFacts {
@@ -50,6 +78,16 @@ export interface AppFacts {
   grpcMessage?: string;
   /** The first bytes of the response body (or decoded gRPC reply), for the report. */
   bodyExcerpt?: string;
+  /** The response's content-type: tells a gRPC server from a plain HTTP one. */
+  contentType?: string;
+  /** HTTP/2: the RST_STREAM error code that ended the request stream, by name (e.g. REFUSED_STREAM). */
+  streamError?: string;
+  /** HTTP/2: a GOAWAY the server sent, with its error code's name and last stream id. */
+  goaway?: { errorCode: string; lastStreamId: number };
+  /** The server's Retry-After, in milliseconds, when it shed the request (429, 503). */
+  retryAfterMs?: number;
+  /** The body was cut at the size bound or the body deadline: the status had already decided. */
+  bodyTruncated?: boolean;
 }
 
 export type RejectionStage = 'handshake' | 'first-read' | 'application';
@@ -63,9 +101,25 @@ export type UnreachableReason =
   | 'client-unsupported'
   | 'error';
 
+/**
+ * Why a probe was shed: the target (or something in front of it) turned the
+ * connection or the request away before it could have judged the credential.
+ * Not a refusal of the credential; such probes are retried, then inconclusive.
+ */
+export type ShedReason =
+  /** The connection was closed or reset before the client's certificate flight. */
+  | 'closed-before-certificate'
+  /** HTTP/2 RST_STREAM REFUSED_STREAM: the server did not process the request. */
+  | 'refused-stream'
+  /** HTTP/2 GOAWAY before the response: the server is going away or draining. */
+  | 'goaway'
+  /** HTTP 429, 502, 503, 504, or gRPC UNAVAILABLE / RESOURCE_EXHAUSTED: overloaded, rate-limited, or no backend. */
+  | 'overloaded';
+
 export type Outcome =
   | { kind: 'accepted'; tls: TlsFacts; app: AppFacts; detail: string }
   | { kind: 'rejected'; stage: RejectionStage; tls: TlsFacts; app?: AppFacts; detail: string }
+  | { kind: 'shed'; reason: ShedReason; tls: TlsFacts; app?: AppFacts; detail: string }
   | { kind: 'unreachable'; reason: UnreachableReason; tls: TlsFacts; detail: string };
 
 /** One line a reader understands: "rejected at first read, alert unknown_ca (48)". */
@@ -77,9 +131,16 @@ export function describeOutcome(outcome: Outcome): string {
       const alert = outcome.tls.alert ? `, alert ${formatAlert(outcome.tls.alert)}` : '';
       return `rejected at ${outcome.stage.replace('-', ' ')}${alert}: ${outcome.detail}`;
     }
+    case 'shed':
+      return `shed (${outcome.reason}), not a judgement of the credential: ${outcome.detail}`;
     case 'unreachable':
       return `unreachable (${outcome.reason}): ${outcome.detail}`;
   }
+}
+
+/** The application facts of an outcome, when it got that far. */
+export function appFactsOf(outcome: Outcome): AppFacts | undefined {
+  return outcome.kind === 'unreachable' ? undefined : outcome.app;
 }
 
 export function formatAlert(alert: TlsAlert): string {

@@ -1,10 +1,12 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
+import type { X509Certificate } from 'node:crypto';
 import type { Target } from '../target/target.js';
-import { classifyGrpcAnswer, classifyHttpAnswer, grpcStatusNames } from './application.js';
-import { classifySocketError } from './classify.js';
-import type { AppFacts, Outcome, ServerFacts, TlsFacts } from './outcome.js';
+import { classifyGrpcAnswer, classifyHttpAnswer, grpcStatusNames, retryAfterMs } from './application.js';
+import { classifySocketError, type ConnectionProgress } from './classify.js';
+import { clientFlight, flightNotReached } from './client-flight.js';
+import type { AppFacts, ClientFlight, Outcome, ServerFacts, TlsFacts } from './outcome.js';
 import { secureContextFor } from './secure-contexts.js';
 
 /** What a client presents: its certificate (plus any intermediates) and key. */
@@ -30,6 +32,12 @@ export interface ProbeRequest {
 
 /** Most a report needs of a response body; the rest is not read. */
 const bodyLimit = 64 * 1024;
+/**
+ * Once a status has arrived, how long the rest of the answer may take: the
+ * status already decided, and a body that drips must not turn an accepted
+ * answer into a timeout.
+ */
+export const bodyGraceMs = 1000;
 const excerptLength = 300;
 /** Raw TLS without --send: how long a silent, open connection must last to count as accepted. */
 export const rawTlsSettleMs = 300;
@@ -52,7 +60,9 @@ class ProbeRun {
   #session: http2.ClientHttp2Session | undefined;
   #timer: NodeJS.Timeout | undefined;
   #handshakeDone = false;
+  #flight: ClientFlight = flightNotReached;
   #settled = false;
+  #bodyTimer: NodeJS.Timeout | undefined;
   readonly #app: AppFacts;
   readonly #body: Buffer[] = [];
   #bodyBytes = 0;
@@ -80,7 +90,9 @@ class ProbeRun {
     this.#socket = socket;
     socket.once('connect', () => (this.#tls.timings.tcpConnectMs = this.#elapsed()));
     socket.once('secureConnect', () => this.#onSecureConnect(socket));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#finish(classifySocketError(error, this.#handshakeDone, this.#tls)));
+    // Only the label is read, never the secret: it tells when the client's certificate flight goes out.
+    socket.on('keylog', (line: Buffer) => this.#onKeylog(socket, line));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#finish(classifySocketError(error, this.#progress(), this.#tls)));
     socket.once('end', () => (this.#tls.closedBy ??= 'server'));
     socket.once('close', () => this.#onClose());
   }
@@ -102,8 +114,27 @@ class ProbeRun {
     });
   }
 
+  /**
+   * TLS 1.2 only: the client derives the master secret (logged as
+   * CLIENT_RANDOM) as it writes its Certificate, key exchange and Finished,
+   * before the server's Finished; a refusal of the certificate comes after
+   * this and before secureConnect. In TLS 1.3 the client's certificate goes
+   * out with its Finished, which is exactly secureConnect.
+   */
+  #onKeylog(socket: tls.TLSSocket, line: Buffer): void {
+    if (this.#flight.flightSent || !line.subarray(0, 14).equals(clientRandomLabel)) return;
+    this.#flight = clientFlight(this.request.credential?.keyPem, socket.getSharedSigalgs(), 'TLSv1.2');
+  }
+
+  #progress(): ConnectionProgress {
+    return { handshakeDone: this.#handshakeDone, flightSent: this.#flight.flightSent };
+  }
+
   #onSecureConnect(socket: tls.TLSSocket): void {
     this.#handshakeDone = true;
+    if (!this.#flight.flightSent) {
+      this.#flight = clientFlight(this.request.credential?.keyPem, socket.getSharedSigalgs(), socket.getProtocol() === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2');
+    }
     const facts = this.#tls;
     facts.timings.handshakeMs = this.#elapsed();
     facts.version = socket.getProtocol() ?? undefined;
@@ -159,9 +190,9 @@ class ProbeRun {
     this.#session = session;
     // Socket errors are already classified by the socket's own listener.
     session.on('error', () => undefined);
-    session.once('goaway', (errorCode: number) => {
+    session.once('goaway', (errorCode: number, lastStreamId: number) => {
       if (!this.#app.httpStatus) this.#tls.closedBy ??= 'server';
-      this.#app.bodyExcerpt ??= `GOAWAY error code ${errorCode}`;
+      this.#app.goaway = { errorCode: http2ErrorName(errorCode), lastStreamId };
     });
     const grpc = target.grpc;
     const stream = grpc
@@ -177,14 +208,22 @@ class ProbeRun {
     stream.once('response', (headers) => {
       this.#tls.timings.firstResponseMs = this.#elapsed();
       this.#app.httpStatus = Number(headers[':status']);
+      const contentType = headers['content-type'];
+      if (typeof contentType === 'string') this.#app.contentType = contentType.slice(0, 100);
+      const retryAfter = retryAfterMs(headers['retry-after']);
+      if (retryAfter !== undefined) this.#app.retryAfterMs = retryAfter;
       this.#readGrpcStatus(headers);
+      // Plain HTTP: the status decides. gRPC: the grpc-status does, or a reply message (below).
+      if (!grpc) this.#startBodyGrace();
     });
     stream.once('trailers', (trailers) => this.#readGrpcStatus(trailers));
     stream.on('data', (chunk: Buffer) => {
       if (this.#bodyBytes < bodyLimit) this.#body.push(chunk);
       this.#bodyBytes += chunk.length;
+      if (this.#bodyBytes >= bodyLimit) this.#finishFromAnswer(true);
+      else if (grpc && this.#bodyBytes >= 5) this.#startBodyGrace();
     });
-    stream.once('close', () => this.#onStreamClose());
+    stream.once('close', () => this.#onStreamClose(stream.rstCode));
     if (grpc) {
       const frame = Buffer.alloc(5 + grpc.request.length);
       frame.writeUInt32BE(grpc.request.length, 1); // byte 0: not compressed
@@ -205,14 +244,55 @@ class ProbeRun {
     if (typeof message === 'string' && message) this.#app.grpcMessage = safeDecode(message);
   }
 
-  #onStreamClose(): void {
+  #startBodyGrace(): void {
+    if (this.#bodyTimer || this.#settled) return;
+    this.#bodyTimer = setTimeout(() => this.#finishFromAnswer(true), bodyGraceMs);
+    this.#bodyTimer.unref();
+  }
+
+  #onStreamClose(rstCode: number | undefined): void {
     if (this.#settled) return;
     if (this.#app.httpStatus === undefined) {
-      // No answer at all: the server closed after the handshake. Give the
-      // socket a moment to surface an alert that may be in flight.
-      setImmediate(() => this.#finish(this.#closedWithoutAnswer()));
+      // No answer at all. Give the socket a moment to surface an alert that
+      // may be in flight: an alert decides before anything read off HTTP/2.
+      setImmediate(() => this.#finish(this.#streamEndedWithoutAnswer(rstCode)));
       return;
     }
+    this.#finishFromAnswer(false);
+  }
+
+  /**
+   * The request stream ended before any response. REFUSED_STREAM and a GOAWAY
+   * that leaves our stream out both say "not processed" (RFC 9113 8.7): the
+   * target turned the request away, it did not judge the credential. Other
+   * stream resets say nothing about the credential either.
+   */
+  #streamEndedWithoutAnswer(rstCode: number | undefined): Outcome {
+    const app = this.#app;
+    const code = rstCode !== undefined && rstCode !== http2.constants.NGHTTP2_NO_ERROR ? http2ErrorName(rstCode) : undefined;
+    if (code) app.streamError = code;
+    const tlsFacts = this.#tls;
+    if (app.goaway) {
+      const { errorCode, lastStreamId } = app.goaway;
+      if (errorCode === 'INADEQUATE_SECURITY') {
+        // RFC 9113 9.2.1: the server refuses the TLS parameters: a refusal at the application layer.
+        return { kind: 'rejected', stage: 'application', tls: tlsFacts, app, detail: 'GOAWAY INADEQUATE_SECURITY before the response: the server refuses the negotiated TLS parameters' };
+      }
+      return { kind: 'shed', reason: 'goaway', tls: tlsFacts, app, detail: `the server sent GOAWAY ${errorCode} (last stream ${lastStreamId}) before answering: it is going away or draining, and did not process the request` };
+    }
+    if (code === 'REFUSED_STREAM') {
+      return { kind: 'shed', reason: 'refused-stream', tls: tlsFacts, app, detail: 'the server reset the request stream with REFUSED_STREAM before answering: it did not process the request' };
+    }
+    if (code) {
+      return { kind: 'unreachable', reason: 'error', tls: tlsFacts, detail: `the server reset the request stream with ${code} before answering, which says nothing about the credential` };
+    }
+    return this.#closedWithoutAnswer();
+  }
+
+  /** A status arrived: classify on it, with as much of the body as came within the bounds. */
+  #finishFromAnswer(truncated: boolean): void {
+    if (this.#settled) return;
+    if (truncated) this.#app.bodyTruncated = true;
     const body = Buffer.concat(this.#body);
     const grpc = this.request.target.grpc;
     if (grpc && body.length >= 5) {
@@ -233,6 +313,9 @@ class ProbeRun {
 
   #closedWithoutAnswer(): Outcome {
     this.#tls.closedBy ??= 'server';
+    if (!this.#flight.flightSent) {
+      return { kind: 'shed', reason: 'closed-before-certificate', tls: this.#tls, detail: 'the server closed the connection before the client sent its certificate, so it never judged it' };
+    }
     return {
       kind: 'rejected',
       stage: this.#handshakeDone ? 'first-read' : 'handshake',
@@ -260,7 +343,9 @@ class ProbeRun {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#bodyTimer);
     this.#tls.timings.totalMs = this.#elapsed();
+    this.#tls.client = this.#flight;
     this.#session?.destroy();
     this.#socket?.destroy();
     this.resolve(outcome);
@@ -271,6 +356,18 @@ class ProbeRun {
   }
 }
 
+const clientRandomLabel = Buffer.from('CLIENT_RANDOM ');
+
+/** HTTP/2 error codes by name (RFC 9113 7), for the evidence. */
+const http2ErrorNames: readonly string[] = [
+  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+];
+
+export function http2ErrorName(code: number): string {
+  return http2ErrorNames[code] ?? `error code ${code}`;
+}
+
 function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
@@ -279,27 +376,53 @@ function safeDecode(text: string): string {
   }
 }
 
+/**
+ * Server facts by what decides them: the server presents the same chain on
+ * every connection, and reading it through getPeerCertificate(true) was the
+ * costliest thing a probe did. Bounded: a balancer with many backends only
+ * refills it.
+ */
+const serverFactsMemo = new Map<string, ServerFacts>();
+const serverFactsMemoLimit = 64;
+
 /** What the server presented and whether it checks out, read off the finished handshake. */
 function serverFacts(socket: tls.TLSSocket, servername: string): ServerFacts | undefined {
-  const peer = socket.getPeerCertificate(true);
-  if (!peer?.raw) return undefined;
+  // getPeerX509Certificate, not getPeerCertificate(true): that one turns every
+  // certificate of the chain into a plain object, and was a probe's costliest step.
+  const leaf = socket.getPeerX509Certificate();
+  if (!leaf) return undefined;
+  const chainError = socket.authorizationError ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) : undefined;
+  const key = `${leaf.fingerprint256}|${servername}|${socket.authorized}|${chainError ?? ''}`;
+  const known = serverFactsMemo.get(key);
+  if (known) return known;
   const chainPems: string[] = [];
-  const seen = new Set([peer.fingerprint256]);
+  const seen = new Set([leaf.fingerprint256]);
   // Node links the chain through issuerCertificate; a root links to itself.
-  for (let next = peer.issuerCertificate; next?.raw && !seen.has(next.fingerprint256); next = next.issuerCertificate) {
+  for (let next = leaf.issuerCertificate; next && !seen.has(next.fingerprint256); next = next.issuerCertificate) {
     seen.add(next.fingerprint256);
     chainPems.push(derToPem(next.raw));
   }
-  const nameError = tls.checkServerIdentity(servername, peer);
-  const chainError = socket.authorizationError ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) : undefined;
-  return {
-    certificatePem: derToPem(peer.raw),
+  const nameError = serverNameError(leaf, servername);
+  const facts: ServerFacts = {
+    certificatePem: derToPem(leaf.raw),
     chainPems,
     chainVerified: socket.authorized,
     ...(chainError ? { chainError } : {}),
     nameMatches: nameError === undefined,
-    ...(nameError ? { nameError: nameError.message } : {}),
+    ...(nameError ? { nameError } : {}),
   };
+  if (serverFactsMemo.size >= serverFactsMemoLimit) serverFactsMemo.clear();
+  serverFactsMemo.set(key, facts);
+  return facts;
+}
+
+/** RFC 6125 6.3, as OpenSSL's X509_check_host/ip apply it (the subject CN only without DNS SANs), in Node's wording. */
+function serverNameError(leaf: X509Certificate, servername: string): string | undefined {
+  const host = servername.replace(/^\[|\]$/g, '');
+  const matches = isIP(host) ? leaf.checkIP(host) !== undefined : leaf.checkHost(host, { subject: 'default' }) !== undefined;
+  if (matches) return undefined;
+  const names = leaf.subjectAltName ? `the cert's altnames: ${leaf.subjectAltName}` : `the cert's subject: ${leaf.subject.replace(/\n/g, ', ')}`;
+  return `Hostname/IP does not match certificate's altnames: ${isIP(host) ? 'IP' : 'Host'}: ${host}. is not in ${names}`;
 }
 
 /** PEM straight from the DER the handshake gave us: no second parse. */

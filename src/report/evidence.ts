@@ -2,6 +2,25 @@ import type { ConformanceCase } from '../catalogue/case.js';
 import type { CaseProbe } from '../run/session.js';
 import { targetLabels, type TargetKey } from '../target/target.js';
 import type { Verdict } from '../verdict/judge.js';
+import { appFactsOf, type ClientFlight } from '../probe/outcome.js';
+
+/** Whether the certificate really went out, in words: the evidence a refusal rests on. */
+export function certificatePresentation(flight: ClientFlight | undefined): string {
+  if (!flight) return 'unknown';
+  const allowed = flight.sharedSigalgs?.length ? ` (the server allows ${flight.sharedSigalgs.join(', ')})` : '';
+  switch (flight.certificate) {
+    case 'sent':
+      return `sent${allowed}`;
+    case 'none':
+      return 'none presented (the case presents none)';
+    case 'not-requested':
+      return 'not sent: the server did not ask for one';
+    case 'not-sendable':
+      return `not sent: this key needs ${flight.keyNeeds ?? 'another algorithm'}${allowed}, so an empty Certificate went out`;
+    case 'not-reached':
+      return 'not sent: the connection ended before the client\'s certificate flight';
+  }
+}
 import { formatCertificateSummary, summarizeCertificate, type CertificateSummary } from './certificate-summary.js';
 
 /**
@@ -19,11 +38,16 @@ export interface ScenarioRecord {
   readonly verdict: Verdict;
   /** Absent when the case was skipped. */
   readonly probe?: ProbeEvidence;
+  /** The valid control before the case (for server cases: the run's first control). */
   readonly control?: ProbeEvidence;
+  /** The valid control probed again right after a refusal: the refusal counts only if this was accepted. */
+  readonly controlAfter?: ProbeEvidence;
 }
 
 interface ProbeEvidence {
   readonly outcome: CaseProbe['outcome'];
+  /** Connections it took: more than 1 when the target shed the first tries (load, rate, draining). */
+  readonly attempts: number;
   /** The client certificate presented, as a reviewer reads it (absent: none was presented). Never a key. */
   readonly clientCertificate?: CertificateSummary;
 }
@@ -36,7 +60,7 @@ export function scenarioRecord(
   protocol: TargetKey,
   target: string,
   verdict: Verdict,
-  probes: { probe?: CaseProbe | undefined; control?: CaseProbe | undefined },
+  probes: { probe?: CaseProbe | undefined; control?: CaseProbe | undefined; controlAfter?: CaseProbe | undefined },
 ): ScenarioRecord {
   return {
     caseId: conformanceCase.id,
@@ -48,12 +72,14 @@ export function scenarioRecord(
     verdict,
     ...(probes.probe ? { probe: probeEvidence(probes.probe) } : {}),
     ...(probes.control ? { control: probeEvidence(probes.control) } : {}),
+    ...(probes.controlAfter ? { controlAfter: probeEvidence(probes.controlAfter) } : {}),
   };
 }
 
 function probeEvidence(caseProbe: CaseProbe): ProbeEvidence {
   return {
     outcome: caseProbe.outcome,
+    attempts: caseProbe.attempts,
     ...(caseProbe.credential ? { clientCertificate: summarizeCertificate(caseProbe.credential.certPem) } : {}),
   };
 }
@@ -85,9 +111,21 @@ export function evidenceText(record: ScenarioRecord): string {
   if (v.alert) {
     lines.push(`Alert (SHOULD tier): expected ${v.alert.expected.join(' or ')}; observed ${v.alert.observed ?? 'none'}${v.alert.matches ? '' : ' (mismatch)'}`);
   }
-  if (record.probe) lines.push('', 'Probe', ...outcomeFacts(record.probe.outcome));
-  if (record.control) lines.push('', 'Control (the valid credential, same path, same run)', ...outcomeFacts(record.control.outcome));
+  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome));
+  if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome));
+  if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome));
   return lines.join('\n');
+}
+
+/** " (3 attempts: the target shed 2)" when a probe needed retries. Records from older runs have no count. */
+function tries(evidence: ProbeEvidence): string {
+  const attempts = evidence.attempts ?? 1;
+  return attempts > 1 ? ` (${attempts} attempts: the target shed ${attempts - 1})` : '';
+}
+
+/** The record's retries: of the case's probe and of the controls around it. */
+export function retriesOf(record: ScenarioRecord): number {
+  return [record.probe, record.control, record.controlAfter].reduce((sum, evidence) => sum + Math.max(0, (evidence?.attempts ?? 1) - 1), 0);
 }
 
 function outcomeFacts(outcome: CaseProbe['outcome']): string[] {
@@ -96,14 +134,21 @@ function outcomeFacts(outcome: CaseProbe['outcome']): string[] {
     .map(([name, ms]) => `${name.replace(/Ms$/, '')} ${ms} ms`)
     .join(', ');
   const facts = [
-    `  Outcome: ${outcome.kind}${outcome.kind === 'rejected' ? ` at ${outcome.stage}` : outcome.kind === 'unreachable' ? ` (${outcome.reason})` : ''}: ${outcome.detail}`,
+    `  Outcome: ${outcome.kind}${outcome.kind === 'rejected' ? ` at ${outcome.stage}` : outcome.kind === 'unreachable' || outcome.kind === 'shed' ? ` (${outcome.reason})` : ''}: ${outcome.detail}`,
     `  TLS: ${t.version ?? 'no handshake'}${t.cipher ? `, ${t.cipher}` : ''}, ALPN ${t.alpn || 'none'}, alert ${t.alert ? `${t.alert.name}${t.alert.code === undefined ? '' : ` (${t.alert.code})`}` : 'none'}, closed by ${t.closedBy ?? 'nobody'}${t.errorCode ? `, error ${t.errorCode}` : ''}`,
+    `  Client certificate: ${certificatePresentation(t.client)}`,
     `  Timings: ${timing}`,
   ];
-  if (outcome.kind !== 'unreachable' && outcome.app) {
-    const app = outcome.app;
+  const app = appFactsOf(outcome);
+  if (app) {
     const status = app.grpcStatus !== undefined ? `gRPC ${app.grpcStatusName ?? app.grpcStatus}${app.grpcMessage ? ` "${app.grpcMessage}"` : ''} (HTTP ${app.httpStatus ?? '?'})` : app.httpStatus !== undefined ? `HTTP ${app.httpStatus}` : 'no status';
-    facts.push(`  Application: ${status}${app.bodyExcerpt ? `; body: ${JSON.stringify(app.bodyExcerpt.slice(0, 200))}` : ''}`);
+    const http2 = [
+      app.streamError ? `stream reset ${app.streamError}` : '',
+      app.goaway ? `GOAWAY ${app.goaway.errorCode} (last stream ${app.goaway.lastStreamId})` : '',
+      app.retryAfterMs !== undefined ? `Retry-After ${app.retryAfterMs} ms` : '',
+      app.bodyTruncated ? 'body cut at its bound' : '',
+    ].filter(Boolean);
+    facts.push(`  Application: ${status}${http2.length ? `; ${http2.join('; ')}` : ''}${app.bodyExcerpt ? `; body: ${JSON.stringify(app.bodyExcerpt.slice(0, 200))}` : ''}`);
   }
   return facts;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { describeOutcome, formatAlert, type AppFacts, type Outcome, type TlsFacts } from '../probe/outcome.js';
+import { appFactsOf, describeOutcome, formatAlert, type AppFacts, type TlsFacts } from '../probe/outcome.js';
 import { targetLabels, type TargetKey } from '../target/target.js';
 import { certificateSummaryRows, summarizeCertificate, type CertificateSummary } from './certificate-summary.js';
-import type { ScenarioRecord } from './evidence.js';
+import { certificatePresentation, type ScenarioRecord } from './evidence.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 import type { RunResults } from './run-results.js';
 
@@ -323,8 +323,15 @@ function probeSections(r: ScenarioRecord): Markup {
     if (!r.control) return html`<p class="explain">No connection was made for this case.</p>`;
     return probeFacts(`The connection the rule was checked on: ${describeOutcome(r.control.outcome)}`, r.control, { serverCertificate: true });
   }
-  return html`${probeFacts('The probe: the case’s credential', r.probe)}
-  ${r.control ? html`<details class="control"><summary>The control: the valid credential on the same target</summary>${probeFacts(`The control: ${describeOutcome(r.control.outcome)}`, r.control)}</details>` : ''}`;
+  return html`${probeFacts(`The probe: the case’s credential${attemptsNote(r.probe)}`, r.probe)}
+  ${r.control ? html`<details class="control"><summary>The control before: the valid credential on the same target</summary>${probeFacts(`The control before: ${describeOutcome(r.control.outcome)}${attemptsNote(r.control)}`, r.control)}</details>` : ''}
+  ${r.controlAfter ? html`<details class="control"><summary>The control after: the valid credential again, on a fresh connection, right after the refusal</summary>${probeFacts(`The control after: ${describeOutcome(r.controlAfter.outcome)}${attemptsNote(r.controlAfter)}`, r.controlAfter)}</details>` : ''}`;
+}
+
+/** " (3 attempts: the target shed the first 2)"; nothing for one attempt (and records written before attempts were counted). */
+function attemptsNote(probe: ProbeEvidence): string {
+  const attempts = probe.attempts ?? 1;
+  return attempts > 1 ? ` (${attempts} attempts: the target shed the first ${attempts - 1})` : '';
 }
 
 function probeFacts(title: string, probe: ProbeEvidence, show: { serverCertificate?: boolean } = {}): Markup {
@@ -334,7 +341,7 @@ function probeFacts(title: string, probe: ProbeEvidence, show: { serverCertifica
   <h3>${title}</h3>
   <div class="columns">
     <div><h4>TLS</h4>${tlsFacts(outcome.tls)}</div>
-    ${show.serverCertificate ? html`<div><h4>Server certificate</h4>${serverCertificateFacts(outcome.tls.server)}</div>` : html`<div><h4>Application</h4>${appFacts(appOf(outcome))}</div>`}
+    ${show.serverCertificate ? html`<div><h4>Server certificate</h4>${serverCertificateFacts(outcome.tls.server)}</div>` : html`<div><h4>Application</h4>${appFacts(appFactsOf(outcome))}</div>`}
     <div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>
   </div>
 </div>`;
@@ -350,9 +357,6 @@ function serverCertificateFacts(server: TlsFacts['server']): Markup {
   }
 }
 
-function appOf(outcome: Outcome): AppFacts | undefined {
-  return outcome.kind === 'unreachable' ? undefined : outcome.app;
-}
 
 const closers: Record<NonNullable<TlsFacts['closedBy']>, string> = { server: 'the server', client: 'mtlspec (the client)', timeout: 'the clock (timeout)' };
 
@@ -372,6 +376,7 @@ function tlsFacts(tls: TlsFacts): Markup {
     ['alert', tls.alert ? formatAlert(tls.alert) : 'none'],
     ['closed by', tls.closedBy ? closers[tls.closedBy] : undefined],
     ['error code', tls.errorCode],
+    ['client certificate', tls.client ? certificatePresentation(tls.client) : undefined],
     ['timings', timings.join(' · ')],
     ['server chain', server ? (server.chainVerified ? 'verified' : `not verified${server.chainError ? ` (${server.chainError})` : ''}`) : undefined],
     ['server name', server ? (server.nameMatches ? 'matches' : `does not match${server.nameError ? ` (${server.nameError})` : ''}`) : undefined],
@@ -386,6 +391,11 @@ function appFacts(app: AppFacts | undefined): Markup {
     ['HTTP status', app.httpStatus !== undefined ? String(app.httpStatus) : undefined],
     ['gRPC status', grpc],
     ['gRPC message', app.grpcMessage],
+    ['content-type', app.contentType],
+    ['stream reset', app.streamError],
+    ['GOAWAY', app.goaway ? `${app.goaway.errorCode} (last stream ${app.goaway.lastStreamId})` : undefined],
+    ['Retry-After', app.retryAfterMs !== undefined ? `${app.retryAfterMs} ms` : undefined],
+    ['body', app.bodyTruncated ? 'cut at its size or time bound: the status had decided' : undefined],
   ])}${app.bodyExcerpt !== undefined ? html`<p class="label">body excerpt</p><pre class="body">${app.bodyExcerpt}</pre>` : ''}`;
 }
 

@@ -1,5 +1,5 @@
 import type { Envelope, TestStepResultStatus } from '@cucumber/messages';
-import { recordFileName, type ScenarioRecord } from './evidence.js';
+import { recordFileName, retriesOf, type ScenarioRecord } from './evidence.js';
 
 /**
  * The result of one scenario, as the run reports it. Built from cucumber's
@@ -19,6 +19,8 @@ export interface ScenarioResult {
   readonly status: ResultStatus;
   readonly why: string;
   readonly durationMs: number;
+  /** Probes repeated because the target shed them (load, rate, draining): the case's and its controls'. */
+  readonly retries: number;
   readonly record?: ScenarioRecord;
 }
 
@@ -81,7 +83,7 @@ export class ResultCollector {
 }
 
 function conclude(started: Started, durationMs: number): ScenarioResult {
-  const base = { name: started.pickleName, durationMs: Math.round(durationMs) };
+  const base = { name: started.pickleName, durationMs: Math.round(durationMs), retries: started.record ? retriesOf(started.record) : 0 };
   const record = started.record;
   if (!record) {
     return { ...base, status: 'error', why: `the scenario ended without a verdict (cucumber status ${started.worstStatus}${started.firstError ? `: ${started.firstError}` : ''})` };

@@ -28,7 +28,9 @@ export function scenarioLine(result: ScenarioResult, style: TerminalStyle = { co
   const label = result.record ? `${result.record.caseId} over ${result.record.protocol}` : result.name;
   const why = result.status === 'passed' ? '' : result.status === 'info' ? `: ${result.why}` : `\n      ${result.why}`;
   const counter = progress ? `[${String(progress.done).padStart(String(progress.total).length)}/${progress.total}] ` : '';
-  return `  ${counter}${paint(marks[result.status].padEnd(12), result.status, style)} ${label} (${result.durationMs} ms)${why}`;
+  const retries = result.retries ?? 0;
+  const tries = retries > 0 ? `, ${retries} ${retries === 1 ? 'retry' : 'retries'} after the target shed a probe` : '';
+  return `  ${counter}${paint(marks[result.status].padEnd(12), result.status, style)} ${label} (${result.durationMs} ms${tries})${why}`;
 }
 
 export function countByStatus(results: readonly ScenarioResult[]): Record<ResultStatus, number> {

@@ -1,6 +1,6 @@
 import { writeTrustedCaCrl } from '../pki/index.js';
-import { describeOutcome } from '../probe/outcome.js';
-import { targetLabels } from '../target/target.js';
+import { appFactsOf, describeOutcome, type Outcome } from '../probe/outcome.js';
+import { targetLabels, type Protocol } from '../target/target.js';
 import { InputError } from './inputs.js';
 import { RunSession } from './session.js';
 import type { RunSettings } from './settings.js';
@@ -28,15 +28,37 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
       passedOn = true;
       return { ok: true, session };
     }
-    const where = `${target.url} (${targetLabels[protocol]})`;
-    if (outcome.kind === 'unreachable') return { ok: false, reason: `cannot judge ${where}: ${outcome.detail}` };
-    return {
-      ok: false,
-      reason: `${where} refused the valid control credential, so no case can be judged (${describeOutcome(outcome)}); check --ca-cert/--client-cert, --spiffe-id and the URL's path`,
-    };
+    return { ok: false, reason: controlFailure(`${target.url} (${targetLabels[protocol]})`, target.protocol, outcome) };
   } finally {
     if (!passedOn) await session.close();
   }
+}
+
+/**
+ * One line on why the valid credential was not accepted, naming what was
+ * seen: a protocol mismatch, a target shedding load or going away, or a
+ * refusal of the credential itself, at the layer it came from.
+ */
+export function controlFailure(where: string, protocol: Protocol, outcome: Outcome): string {
+  if (outcome.kind === 'unreachable') return `cannot judge ${where}: ${outcome.detail}`;
+  if (outcome.kind === 'shed') {
+    return `cannot judge ${where}: the target turned the valid control away on every try, without judging it (${outcome.detail}); is it overloaded, rate-limiting or draining? Try again later, or lower --rate`;
+  }
+  if (outcome.kind === 'accepted') return `${where} accepted the valid control credential`;
+  const mismatch = protocolMismatch(protocol, outcome);
+  if (mismatch) return `${where} is the wrong protocol for this URL: ${mismatch}; no case can be judged (${describeOutcome(outcome)})`;
+  const layer = outcome.stage === 'application' ? 'the application refused it' : `the TLS layer refused it${outcome.tls.alert ? ` with the alert ${outcome.tls.alert.name}` : ' (the connection was closed after the certificate was sent)'}`;
+  return `${where} refused the valid control credential (${layer}), so no case can be judged (${describeOutcome(outcome)}); check --ca-cert/--client-cert, --spiffe-id and the URL's path`;
+}
+
+/** A gRPC server asked for a plain HTTP/2 path, or the other way round, told from the response's content-type. */
+function protocolMismatch(protocol: Protocol, outcome: Outcome): string | undefined {
+  const contentType = appFactsOf(outcome)?.contentType;
+  if (contentType === undefined) return undefined;
+  const isGrpc = contentType.startsWith('application/grpc');
+  if (protocol === 'http2' && isGrpc) return `the server answered with ${contentType}, so it is a gRPC server: use grpcs://host:port/pkg.Service/Method`;
+  if (protocol === 'grpc' && !isGrpc) return `the server answered HTTP with ${contentType}, not gRPC: for a plain HTTP/2 server use https://host:port/path`;
+  return undefined;
 }
 
 async function writeCrlOut(session: RunSession, file: string): Promise<void> {

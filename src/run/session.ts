@@ -4,7 +4,9 @@ import { findClientCase, selectCases, type ClientCase, type ConformanceCase, typ
 import { createLogger } from '../log.js';
 import { createRunPki, loopbackHosts, PrivateDir, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
-import type { Outcome } from '../probe/outcome.js';
+import { describeOutcome, type Outcome } from '../probe/outcome.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pacer, recoveryWaitsMs, retryDelayMs, shouldRetry } from './pacing.js';
 import type { RunningServer, ServerFlaw } from '../servers/index.js';
 import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certificate-flaws.js';
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
@@ -16,7 +18,27 @@ export interface CaseProbe {
   readonly target: Target;
   readonly credential: ClientCredential | undefined;
   readonly outcome: Outcome;
+  /** Connections it took: 1, or more when the target shed the first tries. */
+  readonly attempts: number;
 }
+
+/**
+ * A case's probe with the valid control around it (see Bracket in the
+ * verdict): the control accepted before it, and, after a refusal, the
+ * control probed again on a fresh connection.
+ */
+export interface BracketedProbe {
+  /** Absent when the case was not probed: the control before it was not accepted. */
+  readonly probe?: CaseProbe;
+  readonly before: CaseProbe;
+  readonly after?: CaseProbe;
+  /** The control stayed refused after this case's refusal, through every wait for recovery. */
+  readonly targetLost?: boolean;
+  readonly notProbedBecause?: string;
+}
+
+/** Once a target is lost, how many more control probes the run spends looking for it before giving up on it. */
+const probesForLostTarget = 2;
 
 /** The valid credential of each target: the pinned server trusts its pinned certificate, not the CA. */
 export function controlCase(target: TargetKey): ClientCase {
@@ -40,6 +62,15 @@ export const referenceRawTlsGreeting = 'Hello server\n';
  */
 export class RunSession {
   readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
+  /** The most recent control probe per target: the "before" of the next case. */
+  readonly #lastControl = new Map<TargetKey, CaseProbe>();
+  /** Targets that stopped accepting the valid credential: after which case, and how many looks are left. */
+  readonly #lost = new Map<TargetKey, { afterCase: string; probesLeft: number }>();
+  readonly #pacer: Pacer;
+  /** Targets whose last case went unanswered or was shed: the next case needs a fresh control first. */
+  readonly #recheck = new Set<TargetKey>();
+  /** The case probed last on each target: what a lost target is reported lost after. */
+  readonly #lastCase = new Map<TargetKey, string>();
   #closed: Promise<void> | undefined;
   readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
 
@@ -56,7 +87,9 @@ export class RunSession {
     /** The run's PEM files, for a person who wants to replay a probe with openssl or curl. */
     private readonly pkiDir: PrivateDir,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#pacer = new Pacer(settings.ratePerSecond);
+  }
 
   /**
    * The session the CLI's preflight built and probed, passed on to the
@@ -107,7 +140,10 @@ export class RunSession {
     return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
   }
 
-  /** The valid credential on this target's path, probed once per run. */
+  /**
+   * The valid credential on this target's path, the run's first control:
+   * the preflight's, and what the server-certificate cases read. Probed once.
+   */
   control(protocol: TargetKey): Promise<CaseProbe> {
     let control = this.#controls.get(protocol);
     if (!control) {
@@ -117,19 +153,98 @@ export class RunSession {
     return control;
   }
 
-  async probeCase(conformanceCase: ClientCase, protocol: TargetKey): Promise<CaseProbe> {
+  /**
+   * Probes a case inside a bracket of controls. Before: the latest control
+   * on this path must have been accepted (after anything odd, a fresh one
+   * is probed). After a refusal: the control again, on a fresh connection;
+   * if the target no longer accepts it, the run waits for it to come back
+   * and probes the case once more, or reports the target lost. Costs one
+   * control per refusal; accepted cases need none (the target is plainly up).
+   */
+  async probeBracketed(conformanceCase: ClientCase, protocol: TargetKey): Promise<BracketedProbe> {
+    let before = await this.#controlBefore(protocol);
+    this.#lastCase.set(protocol, conformanceCase.id);
+    for (let round = 1; ; round += 1) {
+      if (before.outcome.kind !== 'accepted') {
+        const lost = this.#lost.get(protocol);
+        const because = lost
+          ? `not probed: the target stopped accepting the valid credential after ${lost.afterCase} and has not come back (${describeOutcome(before.outcome)})`
+          : undefined;
+        return { before, ...(because ? { notProbedBecause: because } : {}) };
+      }
+      const caseProbe = await this.probeCase(conformanceCase, protocol);
+      if (caseProbe.outcome.kind !== 'rejected') {
+        // Accepted: the target is plainly up. Shed or unanswered: look at the target again before the next case.
+        if (caseProbe.outcome.kind !== 'accepted') this.#recheck.add(protocol);
+        return { probe: caseProbe, before };
+      }
+      const after = await this.probeCase(controlCase(protocol), protocol);
+      this.#lastControl.set(protocol, after);
+      if (after.outcome.kind === 'accepted') return { probe: caseProbe, before, after };
+      const recovered = await this.#awaitRecovery(protocol, conformanceCase.id);
+      if (!recovered) return { probe: caseProbe, before, after, targetLost: true };
+      // It came back: the refusal may have been the outage. Once more, bracketed anew; a second time, it stays inconclusive.
+      if (round >= 2) return { probe: caseProbe, before, after };
+      before = recovered;
+    }
+  }
+
+  /** The latest control on this path if it was accepted; otherwise a fresh one (sparingly, once the target is lost). */
+  async #controlBefore(protocol: TargetKey): Promise<CaseProbe> {
+    const latest = this.#lastControl.get(protocol) ?? (await this.control(protocol));
+    if (latest.outcome.kind === 'accepted' && !this.#recheck.has(protocol)) return latest;
+    this.#recheck.delete(protocol);
+    const lost = this.#lost.get(protocol);
+    if (lost) {
+      if (lost.probesLeft <= 0) return latest;
+      lost.probesLeft -= 1;
+    }
+    const fresh = await this.probeCase(controlCase(protocol), protocol);
+    this.#lastControl.set(protocol, fresh);
+    if (fresh.outcome.kind === 'accepted') this.#lost.delete(protocol);
+    // The target stopped accepting the valid credential between cases: stop spending a full probe (and its timeout) on every case.
+    else if (!lost) this.#markLost(protocol, this.#lastCase.get(protocol) ?? 'the start of the run');
+    return fresh;
+  }
+
+  /** Waits for the target to accept the valid credential again; undefined (and the target marked lost) if it does not. */
+  async #awaitRecovery(protocol: TargetKey, afterCase: string): Promise<CaseProbe | undefined> {
+    for (const waitMs of recoveryWaitsMs) {
+      await sleep(waitMs);
+      // One try per look: the waits between looks are the backoff.
+      const control = await this.probeCase(controlCase(protocol), protocol, { retryShed: false });
+      this.#lastControl.set(protocol, control);
+      if (control.outcome.kind === 'accepted') return control;
+    }
+    this.#markLost(protocol, afterCase);
+    return undefined;
+  }
+
+  #markLost(protocol: TargetKey, afterCase: string): void {
+    this.log.warn({ protocol, afterCase }, 'the target stopped accepting the valid credential');
+    this.#lost.set(protocol, { afterCase, probesLeft: probesForLostTarget });
+  }
+
+  /** One case's probe; a probe the target shed (load, rate, draining) is tried again, a bounded number of times. */
+  async probeCase(conformanceCase: ClientCase, protocol: TargetKey, options: { retryShed: boolean } = { retryShed: true }): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
-    const outcome = await probe({
-      target,
-      credential,
-      timeoutMs: this.settings.timeoutMs,
-      ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
-      ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
-      ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
-    });
-    this.log.debug({ case: conformanceCase.id, protocol, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
-    return { target, credential, outcome };
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      await this.#pacer.wait();
+      const outcome = await probe({
+        target,
+        credential,
+        timeoutMs: this.settings.timeoutMs,
+        ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
+        ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
+        ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
+      });
+      this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
+      if (!options.retryShed || !shouldRetry(outcome, attempts)) return { target, credential, outcome, attempts };
+      await sleep(retryDelayMs(outcome, attempts));
+    }
   }
 
   /** Mints the case's credential once per run; every protocol presents the same one. */

@@ -23,6 +23,8 @@ export interface RunSettings {
   readonly timeoutMs: number;
   /** SHOULD-level findings (wrong alerts, SHOULD cases) fail instead of warn. */
   readonly strict: boolean;
+  /** At most this many new connections per second to a target (--rate); undefined: no limit. */
+  readonly ratePerSecond?: number;
   /** The SPIFFE ID the server must present, when the run checks it. */
   readonly serverSpiffeId?: string;
   /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
@@ -79,6 +81,7 @@ export function readRunSettings(parameters: unknown): RunSettings {
     caseSelectors: Array.isArray(p.caseSelectors) ? p.caseSelectors : [],
     ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
+    ...(typeof p.ratePerSecond === 'number' && p.ratePerSecond > 0 ? { ratePerSecond: p.ratePerSecond } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',
   };

@@ -1,4 +1,5 @@
-import type { ClientCase, ConformanceCase, ServerCase, ServerCheckContext } from '../catalogue/case.js';
+import { refusalMayPrecedeCertificate, type ClientCase, type ConformanceCase, type ServerCase, type ServerCheckContext } from '../catalogue/case.js';
+import { describeNotPresented } from '../probe/client-flight.js';
 import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
 
 /**
@@ -26,39 +27,82 @@ export interface Verdict {
   readonly expectationMet?: boolean;
 }
 
+/**
+ * The valid control credential around one case's probe, on the same target
+ * and path: accepted before it (else nothing the case shows can be read),
+ * and, when the case was refused, probed again after it on a fresh
+ * connection (else the refusal may be the target going down, shedding load
+ * or hitting a connection cap, not a judgement of the credential).
+ */
+export interface Bracket {
+  readonly before: Outcome | undefined;
+  readonly after?: Outcome;
+  /** The control stayed refused or unreachable after this case, through every retry. */
+  readonly targetLost?: boolean;
+  /** Why the case was not probed at all, when it was not (the target was lost earlier). */
+  readonly notProbedBecause?: string;
+}
+
 export interface JudgeOptions {
   /** SHOULD-level findings fail instead of warn. */
   readonly strict: boolean;
 }
 
 /**
- * Client case + outcome + control -> verdict. The control is the outcome of
- * the valid credential on the same target and path in the same run. A refusal
- * only proves something when the valid credential got through: a server that
- * refuses everybody (down, misrouted, wrong CA configured) must never make a
- * negative case pass. And when even the valid credential is refused, the
- * harness was most likely given the wrong CA or identity, so positive cases
- * are inconclusive too rather than failed. So: no accepted control, no verdict.
+ * Client case + outcome + bracket -> verdict. The bracket is the valid
+ * control credential on the same target and path, before the case and (after
+ * a refusal) after it. A refusal only proves something when the target
+ * provably saw the credential and still accepted the valid one right after:
+ * a server that refuses everybody (down, crashed, rate-limited, misrouted,
+ * wrong CA configured) must never make a negative case pass. And when even
+ * the valid credential is refused, the harness was most likely given the
+ * wrong CA or identity, so positive cases are inconclusive too rather than
+ * failed. So: no accepted control, no verdict.
  */
-export function judge(testCase: ClientCase, outcome: Outcome, control: Outcome | undefined, options: JudgeOptions): Verdict {
-  const observed = describeOutcome(outcome);
+export function judge(testCase: ClientCase, outcome: Outcome | undefined, bracket: Bracket, options: JudgeOptions): Verdict {
+  const observed = outcome ? describeOutcome(outcome) : 'not probed';
   const expected = describeExpectation(testCase);
-  const alert = alertCheck(testCase, outcome);
+  const alert = outcome ? alertCheck(testCase, outcome) : undefined;
   const verdict = (status: VerdictStatus, why: string, expectationMet?: boolean): Verdict => ({
     status, why, expected, observed, ...(alert ? { alert } : {}), ...(expectationMet !== undefined ? { expectationMet } : {}),
   });
+  const { before, after } = bracket;
 
+  if (!outcome) {
+    return verdict('inconclusive', bracket.notProbedBecause ?? `not probed: the valid control credential was not accepted just before this case (${before ? describeOutcome(before) : 'no control probe'})`);
+  }
   if (outcome.kind === 'unreachable') {
     return verdict('inconclusive', `the probe could not get an answer, so nothing can be said: ${outcome.detail}`);
+  }
+  if (outcome.kind === 'shed') {
+    return verdict('inconclusive', `the target turned the probe away before judging the credential, on every try (${outcome.detail}), so nothing can be said`);
   }
   if (testCase.expect === 'observed') {
     return verdict('info', `informational: the target ${outcome.kind} it`);
   }
-  if (!control) {
+  if (!before) {
     return verdict('inconclusive', 'no control probe was made in this run, so the answer cannot be interpreted');
   }
-  if (control.kind !== 'accepted') {
-    return verdict('inconclusive', `the valid control credential was not accepted on the same path (${describeOutcome(control)}); check the CA, the SPIFFE ID and the URL given to mtlspec`);
+  if (before.kind !== 'accepted') {
+    return verdict('inconclusive', `the valid control credential was not accepted on the same path (${describeOutcome(before)}); check the CA, the SPIFFE ID and the URL given to mtlspec`);
+  }
+  const flight = outcome.tls.client;
+  if (flight?.certificate === 'not-sendable') {
+    return verdict('inconclusive', `${describeNotPresented(flight)}; whatever the target did, it did not judge this certificate`);
+  }
+  if (outcome.kind === 'rejected') {
+    if (flight?.flightSent !== true && !refusalMayPrecedeCertificate(testCase)) {
+      return verdict('inconclusive', `the target refused before the client had sent its certificate (${outcome.detail}), so the refusal is not a judgement of this credential`);
+    }
+    if (!after) {
+      return verdict('inconclusive', 'the valid control credential was not probed again after this refusal, so the refusal cannot be told from the target going away');
+    }
+    if (after.kind !== 'accepted') {
+      const lost = bracket.targetLost
+        ? '; it stayed so through every retry: the target may crash or hang on this very certificate, a denial of service worth a look'
+        : '';
+      return verdict('inconclusive', `the target stopped accepting the valid credential right after this probe (crash, rate limit, connection cap?): ${describeOutcome(after)}${lost}`);
+    }
   }
   if (outcome.kind !== testCase.expect) {
     const why =
@@ -108,10 +152,26 @@ function describeExpectation(testCase: ClientCase): string {
   return testCase.expectedAlerts.length > 0 ? `rejected (${testCase.expectedAlerts.join(' or ')})` : 'rejected';
 }
 
-/** Alerts differ between implementations, so they are checked apart and never decide a MUST verdict. */
+/**
+ * Alerts differ between implementations, so they are checked apart and never
+ * decide a MUST verdict. Cases refused by authorization rather than by
+ * verification (SPIFFE IDs) may also be refused by the application: a 403 or
+ * PERMISSION_DENIED is the right signal there, and a bare close is not.
+ */
 function alertCheck(testCase: ClientCase, outcome: Outcome): Verdict['alert'] {
-  if (testCase.expect !== 'rejected' || testCase.expectedAlerts.length === 0 || outcome.kind !== 'rejected') return undefined;
-  const observed = outcome.tls.alert ? formatAlert(outcome.tls.alert) : undefined;
-  const matches = outcome.tls.alert !== undefined && testCase.expectedAlerts.includes(outcome.tls.alert.name);
-  return { expected: testCase.expectedAlerts, observed, matches };
+  const appRefusals = testCase.expectedAppRefusals ?? [];
+  if (testCase.expect !== 'rejected' || testCase.expectedAlerts.length + appRefusals.length === 0 || outcome.kind !== 'rejected') return undefined;
+  const appSignal = outcome.stage === 'application' ? applicationSignal(outcome) : undefined;
+  const observed = outcome.tls.alert ? formatAlert(outcome.tls.alert) : appSignal;
+  const matches =
+    (outcome.tls.alert !== undefined && testCase.expectedAlerts.includes(outcome.tls.alert.name)) ||
+    (appSignal !== undefined && appRefusals.includes(appSignal));
+  return { expected: [...testCase.expectedAlerts, ...appRefusals], observed, matches };
+}
+
+/** "HTTP 403" or "gRPC PERMISSION_DENIED": the refusal as the application said it. */
+function applicationSignal(outcome: Outcome): string | undefined {
+  const app = outcome.kind === 'unreachable' ? undefined : outcome.app;
+  if (app?.grpcStatusName !== undefined) return `gRPC ${app.grpcStatusName}`;
+  return app?.httpStatus !== undefined ? `HTTP ${app.httpStatus}` : undefined;
 }
