@@ -22,7 +22,7 @@ export interface CrashingServer {
 
 const readyTimeoutMs = 10_000;
 
-export async function startCrashingServer(certPem: string, keyPem: string): Promise<CrashingServer> {
+export async function startCrashingServer({ certPem, keyPem }: { certPem: string; keyPem: string }): Promise<CrashingServer> {
   const dir = new PrivateDir('mtlspec-crashing-');
   const main = fileURLToPath(new URL('./crashing-server-main.js', import.meta.url));
   const child = new ServerProcess(process.execPath, [main, dir.write('server.pem', certPem), dir.write('server.key', keyPem)], dir.path);
