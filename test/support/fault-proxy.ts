@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { loopbackHost } from './child-server.js';
+import { listenOnLoopback } from './hostile-servers.js';
 
 /**
  * A TCP proxy on loopback that forwards some connections to an upstream port
@@ -58,24 +59,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const decide = planDecider(options.plan);
   const hangLimitMs = options.hangLimitMs ?? 30_000;
   const upstreamConnectMs = options.upstreamConnectMs ?? 5000;
-  const sockets = new Set<net.Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   const counts = { accepted: 0, forwarded: 0, faulted: { close: 0, reset: 0, hang: 0 } };
-  const track = (socket: net.Socket): net.Socket => {
-    sockets.add(socket);
-    // A peer vanishing is routine here, never fatal to the test process.
-    socket.on('error', () => undefined);
-    socket.once('close', () => sockets.delete(socket));
-    return socket;
-  };
 
   const server = net.createServer({ pauseOnConnect: true }, (client) => {
-    track(client);
     counts.accepted += 1;
     const action = decide(counts.accepted, performance.now());
     if (action === 'forward') {
       counts.forwarded += 1;
-      forward(client, track(net.connect(options.upstreamPort, loopbackHost)), upstreamConnectMs);
+      forward(client, net.connect(options.upstreamPort, loopbackHost), upstreamConnectMs);
       return;
     }
     counts.faulted[action] += 1;
@@ -85,43 +76,28 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       // client's own FIN ends the socket.
       client.resume();
       client.end();
-    }
-    else if (action === 'reset') client.resetAndDestroy();
-    else {
+    } else if (action === 'reset') {
+      client.resetAndDestroy();
+    } else {
       // Never resumed: whatever the client writes stays unread in the kernel buffer.
       const timer = setTimeout(() => client.destroy(), hangLimitMs);
-      timers.add(timer);
-      client.once('close', () => {
-        clearTimeout(timer);
-        timers.delete(timer);
-      });
+      client.once('close', () => clearTimeout(timer));
     }
   });
   server.maxConnections = maxConnections;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, loopbackHost, () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the fault proxy has no TCP address');
-
+  // Closing destroys every accepted socket; a forwarded pair and a hang timer go with their client socket.
+  const listening = await listenOnLoopback(server);
   let closing: Promise<void> | undefined;
   return {
-    port: address.port,
+    port: listening.port,
     counts: () => ({ accepted: counts.accepted, forwarded: counts.forwarded, faulted: { ...counts.faulted } }),
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
+    close: () => (closing ??= listening.close()),
   };
 }
 
 /** Pipes both ways; whichever side ends or fails, both go, so no half-open pair outlives its connection. */
 function forward(client: net.Socket, upstream: net.Socket, connectMs: number): void {
+  upstream.on('error', () => undefined);
   const connectTimer = setTimeout(() => upstream.destroy(), connectMs);
   upstream.once('connect', () => {
     clearTimeout(connectTimer);

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
-import type net from 'node:net';
 import type tls from 'node:tls';
 import { loopbackHost } from './child-server.js';
+import { listenOnLoopback } from './hostile-servers.js';
 
 /**
  * HTTP/2 mTLS servers with the flaw "accept-any-cert" (they ask for a client
@@ -34,8 +34,6 @@ export interface HostileHttp2Options {
   readonly requireCertificate?: boolean;
   /** Called with each connection's client certificate (empty object: none), before any request: a fixture's hook (see crashing-server-main.ts). */
   readonly onClientCertificate?: (certificate: tls.PeerCertificate) => void;
-  /** 0 picks a free port. */
-  readonly port?: number;
 }
 
 export interface RunningHostileHttp2 {
@@ -58,16 +56,10 @@ export async function startHostileHttp2(options: HostileHttp2Options): Promise<R
     // The flaw: no chain check at all, any certificate is welcome.
     rejectUnauthorized: false,
   });
-  const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   const timers = new Set<NodeJS.Timeout>();
   const counts = { sessions: 0, requests: 0 };
 
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.once('close', () => sockets.delete(socket));
-  });
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     const certificate = socket.getPeerCertificate();
     options.onClientCertificate?.(certificate);
@@ -92,25 +84,18 @@ export async function startHostileHttp2(options: HostileHttp2Options): Promise<R
     respond(stream, headers, misbehaviour, counts.requests, timers);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, loopbackHost, () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the HTTP/2 server has no TCP address');
-
+  const listening = await listenOnLoopback(server);
   let closing: Promise<void> | undefined;
   return {
-    port: address.port,
-    url: `https://${loopbackHost}:${address.port}/hello`,
+    port: listening.port,
+    url: `https://${loopbackHost}:${listening.port}/hello`,
     counts: () => ({ ...counts }),
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= (() => {
         for (const timer of timers) clearInterval(timer);
         for (const session of sessions) session.destroy();
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      });
+        return listening.close();
+      })();
       return closing;
     },
   };
