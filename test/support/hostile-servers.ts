@@ -7,7 +7,11 @@ export interface HostileServer {
   close(): Promise<void>;
 }
 
-async function listen(server: net.Server): Promise<HostileServer> {
+/**
+ * Listens on 127.0.0.1 (a free port) and keeps every accepted socket, so that
+ * `close()` ends them all rather than waiting for clients to leave.
+ */
+export async function listenOnLoopback(server: net.Server): Promise<HostileServer> {
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
@@ -29,23 +33,23 @@ async function listen(server: net.Server): Promise<HostileServer> {
 
 /** A port where nothing listens: bound once to learn a free number, then released. */
 export async function closedPort(): Promise<number> {
-  const server = await listen(net.createServer());
+  const server = await listenOnLoopback(net.createServer());
   await server.close();
   return server.port;
 }
 
 /** Speaks plain text: answers any bytes with an HTTP/1.1 400, as a plain-HTTP port does. */
 export function plainTcpServer(): Promise<HostileServer> {
-  return listen(net.createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'))));
+  return listenOnLoopback(net.createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'))));
 }
 
 /** Accepts the TCP connection and then never says a word. */
 export function silentServer(): Promise<HostileServer> {
-  return listen(net.createServer(() => undefined));
+  return listenOnLoopback(net.createServer(() => undefined));
 }
 
 /** A TLS server that speaks only HTTP/1.1 (ALPN http/1.1), with a certificate the harness trusts. */
 export function http1OnlyTlsServer(certPem: string, keyPem: string): Promise<HostileServer> {
   const server = https.createServer({ cert: certPem, key: keyPem, ALPNProtocols: ['http/1.1'] }, (_request, response) => response.end('hello over HTTP/1.1\n'));
-  return listen(server);
+  return listenOnLoopback(server);
 }

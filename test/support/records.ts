@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { recordFileName, type ScenarioRecord } from '../../src/report/evidence.js';
+import type { RunResults } from '../../src/report/run-results.js';
 
 /** The scenario records a run attached, read back from its messages.ndjson. */
 export function readRecords(reportDir: string): ScenarioRecord[] {
@@ -11,6 +12,12 @@ export function readRecords(reportDir: string): ScenarioRecord[] {
     if (envelope.attachment?.fileName === recordFileName) records.push(JSON.parse(envelope.attachment.body) as ScenarioRecord);
   }
   return records;
+}
+
+/** A run's reports/results.json; undefined when the run wrote none (it stopped before the scenarios, e.g. at the preflight). */
+export function readRunResults(reportDir: string): RunResults | undefined {
+  const file = path.join(reportDir, 'results.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunResults) : undefined;
 }
 
 /** Case ids whose expectation the target did not meet, per protocol: what a run detected. */

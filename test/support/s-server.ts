@@ -35,6 +35,12 @@ export interface SServerOptions {
   mode: 'www' | 'rev';
   /** -alpn: the protocol(s) to agree to, comma-separated (e.g. "http/1.1"). */
   alpn?: string;
+  /**
+   * -client_sigalgs: the signature algorithms its CertificateRequest allows
+   * (e.g. "ECDSA+SHA256:ECDSA+SHA384"). A client whose key cannot sign with
+   * any of them sends an empty Certificate: its credential never reaches the server.
+   */
+  clientSigalgs?: string;
 }
 
 export interface RunningSServer {
@@ -75,6 +81,7 @@ export async function startSServer(options: SServerOptions): Promise<RunningSSer
         ...(options.tls13Only ? ['-tls1_3'] : ['-no_tls1', '-no_tls1_1']),
         options.mode === 'www' ? '-www' : '-rev',
         ...(options.alpn ? ['-alpn', options.alpn] : []),
+        ...(options.clientSigalgs ? ['-client_sigalgs', options.clientSigalgs] : []),
       ];
       const server = new ServerProcess(openssl, args, dir.path);
       try {
