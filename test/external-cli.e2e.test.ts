@@ -107,12 +107,14 @@ describe('run --target against a server the CLI knows only by URL', () => {
 
 describe('every connection the run makes is one the report shows', () => {
   /** A TCP relay in front of the HTTP/2 server that counts the connections it is asked for, and the most open at once. */
-  async function countingRelay(): Promise<{ url: string; connections: () => number; mostAtOnce: () => number; close: () => Promise<void> }> {
+  async function countingRelay(): Promise<{ url: string; connections: () => number; mostAtOnce: () => number; starts: () => number[]; close: () => Promise<void> }> {
     let count = 0;
+    const startTimes: number[] = [];
     let open = 0;
     let most = 0;
     const relay = net.createServer((client) => {
       count++;
+      startTimes.push(performance.now());
       most = Math.max(most, ++open);
       const upstream = net.connect(http2.port, '127.0.0.1');
       client.pipe(upstream).pipe(client);
@@ -132,6 +134,7 @@ describe('every connection the run makes is one the report shows', () => {
       url: `https://127.0.0.1:${port}/hello`,
       connections: () => count,
       mostAtOnce: () => most,
+      starts: () => startTimes,
       close: () => new Promise((resolve) => relay.close(() => resolve())),
     };
   }
@@ -140,6 +143,7 @@ describe('every connection the run makes is one the report shows', () => {
   for (const [selection, args] of [
     ['--case', ['--case', 'x509/validity', '--case', 'tls/no-client-cert']],
     ['--tags', ['--tags', '@validity']],
+    ['--rate 10', ['--tags', '@validity', '--rate', '10']],
   ] as const) {
     it(`with ${selection}: one connection per scenario, the first control and one control after each refusal, one at a time`, async () => {
       const relay = await countingRelay();
@@ -158,6 +162,11 @@ describe('every connection the run makes is one the report shows', () => {
         assert.equal(relay.connections(), 1 + scenarios + refusals.length);
         // A user's server never sees more of mtlspec's connections at once than when scenarios probed in turn.
         assert.equal(relay.mostAtOnce(), 1);
+        if (selection === '--rate 10') {
+          const starts = relay.starts();
+          const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? start));
+          assert.ok(gaps.every((gap) => gap >= 90), `connections 100 ms apart at --rate 10: ${gaps.map(Math.round).join(', ')} ms`);
+        }
       } finally {
         await relay.close();
       }
@@ -230,6 +239,7 @@ describe('bad input: one line on stderr, exit 2, before any probe', { concurrenc
     ['--send on an HTTP/2 target', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--send', 'hi'], /--send applies to tls:\/\/ targets only/],
     ['a malformed SPIFFE ID', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--spiffe-id', 'spiffe://Example.org/a'], /is not a SPIFFE ID: trust domain "Example.org" has characters outside/],
     ['a negative timeout', () => ['run', '--timeout', '-5'], /--timeout must be a positive number/],
+    ['a zero --rate', () => ['run', '--rate', '0'], /--rate must be a number of connections per second above 0/],
     ['an unknown flag', () => ['run', '--frobnicate'], /Unknown argument/],
     ['an unknown case', () => ['run', '--case', 'x509/nonsense'], /--case "x509\/nonsense" matches no case/],
     ['a CRL to write without a CA key', () => [...target(), '--client-cert', paths.client, '--client-key', paths.clientKey, '--crl-out', path.join(reportRoot, 'x.crl')], /--crl-out needs --ca-cert and --ca-key/],

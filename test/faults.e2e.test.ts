@@ -411,6 +411,15 @@ function faultedRunProblems(run: CliRun, dir: string, combination: FaultCombinat
   return problems;
 }
 
+/** One line for the log: the exit code, each flaw case's status and why, and the retries the run needed. */
+function whatTheReportSaid(run: CliRun, dir: string, family: Family): string {
+  const scenarios = readRunResults(dir)?.scenarios;
+  if (!scenarios) return `exit ${run.code}; no scenarios: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
+  const retries = scenarios.filter((s) => s.retries > 0).map((s) => `${caseOf(s)} ${s.retries}`);
+  const flaws = family.flawCases.map((id) => scenarios.find((s) => caseOf(s) === id)).filter((s): s is ScenarioResult => s !== undefined);
+  return `exit ${run.code}; ${flaws.map((s) => `${caseOf(s)} ${s.status}: ${s.why}`).join(' | ')}; retries: ${retries.join(', ') || 'none'}`;
+}
+
 function runSummary(run: CliRun): string {
   return `exit ${run.code}\n${run.stdout.trim()}\n${run.stderr.trim().split('\n').slice(-5).join('\n')}`;
 }
@@ -438,10 +447,11 @@ describe('a target that misbehaves never turns a flawed run green', { concurrenc
     ...otherFaults,
   ];
   for (const combination of combinations) {
-    it(`${combination.family.name}: ${combination.name}`, async () => {
+    it(`${combination.family.name}: ${combination.name}`, async (t) => {
       const endpoint = await combination.target();
       const dir = reportDir(`${combination.family.name} ${combination.name}`);
       const run = await runAgainst(combination.family, endpoint, dir);
+      t.diagnostic(whatTheReportSaid(run, dir, combination.family));
       const missing = endpoint.faultMissing?.();
       assert.equal(missing, undefined, `the fault must really happen for the test to mean anything: ${missing}`);
       assert.deepEqual(faultedRunProblems(run, dir, combination), [], runSummary(run));
