@@ -103,8 +103,9 @@ export class RunSession {
     if (unknown) return missingKnowledge[unknown];
     if (conformanceCase.kind !== 'client' || conformanceCase.credential.kind !== 'defect') return undefined;
     const template = templateOf(conformanceCase, this.pki);
-    if (!template || this.pki.canIssue(template)) return undefined;
-    return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
+    if (!template) return undefined;
+    if (!this.pki.canIssue(template)) return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
+    return this.pki.signingProblem(template);
   }
 
   /** The valid credential on this target's path, probed once per run. */
@@ -155,8 +156,7 @@ export class RunSession {
     if (!template) return undefined;
     const issued = await this.pki.issue(template);
     const fileStem = conformanceCase.id.replace(/[^\w.-]+/g, '_');
-    this.pkiDir.write(`${fileStem}.pem`, issued.certPem);
-    this.pkiDir.write(`${fileStem}.key`, issued.keyPem);
+    // Not written to disk: the credential lives in memory for the run's probes, and a key file is one more thing a kill can leave behind.
     return issued;
   }
 
