@@ -1,9 +1,9 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { failingScenarios, runCli, scenarioLines } from './support/cli.js';
+import { failingScenarios, runCli, scenarioLines, type CliRun } from './support/cli.js';
 
 /**
  * The harness tests itself: the suite must pass on the correct reference
@@ -18,9 +18,17 @@ describe('make conformance on the reference servers', () => {
     const reportDir = path.join(reportRoot, 'correct');
     // A temp folder of the run's own, so other processes' temp files cannot blur the check.
     const runTmp = mkdtempSync(path.join(reportRoot, 'tmp-'));
-    const run = await runCli(['run', '--report-dir', reportDir, '--log-level', 'debug', '--log-format', 'json'], { env: { TMPDIR: runTmp } });
-    assert.ok(run.stderr.includes(`"pkiDir":"${path.join(runTmp, 'mtlspec-pki-')}`), 'the run kept its PKI in that temp folder');
-    assert.deepEqual(readdirSync(runTmp), [], 'the run removes its private PKI directory');
+    // Watched while the run goes, not only looked at after: a key file written and removed again is still a key on disk.
+    const created: string[] = [];
+    const watcher = watch(runTmp, (_event, name) => created.push(String(name)));
+    let run: CliRun;
+    try {
+      run = await runCli(['run', '--report-dir', reportDir, '--log-level', 'debug', '--log-format', 'json'], { env: { TMPDIR: runTmp } });
+    } finally {
+      watcher.close();
+    }
+    assert.deepEqual(created, [], 'the run writes no PKI file: every key stays in memory');
+    assert.deepEqual(readdirSync(runTmp), []);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /mtlspec: 140 scenarios: \d+ passed \(\+\d+ passed with a SHOULD warning\), 0 failed, 0 inconclusive, 15 informational in [\d.]+ s/);
     assert.equal(scenarioLines(run.stdout).length, 140, 'a line per scenario, so the check below means something');

@@ -263,11 +263,13 @@ describe('broken targets: one line, exit 3, within the timeout', { concurrency: 
   /** Node start-up, PKI and the one preflight probe; generous for a loaded 2-core machine. */
   const overheadMs = 4000;
   const hostile: HostileServer[] = [];
+  let brokenRuns = 0;
   after(async () => Promise.all(hostile.map((s) => s.close())));
 
   async function expectInconclusive(url: string, pattern: RegExp): Promise<void> {
     const started = Date.now();
-    const run = await runCli(['run', '--target', url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--timeout', String(timeoutMs)], 30_000);
+    // A report folder each: runs side by side into one folder would wait on its lock.
+    const run = await runCli(['run', '--target', url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--timeout', String(timeoutMs), '--report-dir', reportDir(`broken-${++brokenRuns}`)], 30_000);
     const elapsed = Date.now() - started;
     assertOneLineError(run, 3, pattern);
     assert.ok(elapsed < timeoutMs + overheadMs, `ended in ${elapsed} ms`);
@@ -298,7 +300,7 @@ describe('broken targets: one line, exit 3, within the timeout', { concurrency: 
 
 
   it('a server that refuses the valid control', async () => {
-    const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', 'spiffe://example.org/nobody'], 30_000);
+    const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', 'spiffe://example.org/nobody', '--report-dir', reportDir('refused-control')], 30_000);
     assertOneLineError(run, 3, /refused the valid control credential \(the application refused it\), so no case can be judged \(rejected at application: HTTP 403/);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { parse } from 'yaml';
@@ -7,6 +7,7 @@ import type { parse } from 'yaml';
 const require = createRequire(import.meta.url);
 const parseYaml = (text: string): unknown => (require('yaml') as { parse: typeof parse }).parse(text);
 import { InputError } from '../run/inputs.js';
+import { InputFileError, readInputFile } from '../run/read-input.js';
 
 /** Looked for in the current directory when --config is not given. */
 export const defaultConfigNames = ['mtlspec.config.json', 'mtlspec.config.yaml', 'mtlspec.config.yml'];
@@ -24,9 +25,10 @@ export function loadConfigFile(explicit: string | undefined, cwd = process.cwd()
   if (!file) return {};
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new InputError(`--config ${file} cannot be read`);
+    text = readInputFile(file);
+  } catch (error) {
+    if (error instanceof InputFileError) throw new InputError(`--config ${file} ${error.message}`);
+    throw error;
   }
   let parsed: unknown;
   try {

@@ -14,7 +14,10 @@ import {
   type RunSettings,
   type TargetSettings,
 } from '../run/settings.js';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { parse as parseTagExpression } from '@cucumber/tag-expressions';
+import { sweepAbandonedPrivateDirs } from '../pki/private-dir.js';
+import { ReportDir } from '../run/report-dir.js';
 import { renderIndexPage } from '../report/index-page.js';
 import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
@@ -50,6 +53,28 @@ export interface RunArguments {
   flaw: ReferenceFlaw[];
   'log-level': LogLevel;
   'log-format': LogFormat;
+}
+
+/**
+ * A probe that has not answered in 2 minutes will not: a larger value only
+ * makes a silent target hold the run (and the credentials minted from the
+ * user's CA, valid for an hour) for longer.
+ */
+export const maxTimeoutMs = 120_000;
+
+/**
+ * Checked on its own, before the network and before it is combined with
+ * the protocol tags: a bad expression would otherwise surface from inside
+ * cucumber as an internal error, and an unbalanced one such as
+ * "@x) or (@grpc" could even escape the protocol filter it is put in.
+ */
+function validateTags(tags: string): void {
+  try {
+    parseTagExpression(tags);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/^Tag expression ".*" could not be parsed because of /, '') : String(error);
+    throw new InputError(`--tags "${tags}" is not a tag expression: ${why}`);
+  }
 }
 
 const singleValueFlags = [
@@ -117,6 +142,8 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   if (argv.rate !== undefined && (!Number.isFinite(argv.rate) || argv.rate <= 0 || argv.rate > maxRatePerSecond)) {
     throw new InputError(`--rate must be a number of connections per second above 0 and at most ${maxRatePerSecond} (got ${argv.rate})`);
   }
+  if (argv.timeout > maxTimeoutMs) throw new InputError(`--timeout must be at most ${maxTimeoutMs} ms (2 minutes) for one probe (got ${argv.timeout})`);
+  if (argv.tags !== undefined) validateTags(argv.tags);
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
   const spiffeProblem = spiffeIdProblem(spiffeId);
   if (spiffeProblem) throw new InputError(`--spiffe-id "${spiffeId}" is not a SPIFFE ID: ${spiffeProblem}`);
@@ -208,7 +235,17 @@ function tagsFor(settings: RunSettings, userTags: string | undefined): string {
 
 export async function runCommand(argv: RunArguments): Promise<number> {
   const settings = await settingsFromArguments(argv);
-  prepareReportDir(argv['report-dir']);
+  // Private folders of mtlspec processes that were killed before they could remove them.
+  sweepAbandonedPrivateDirs();
+  const reportDir = ReportDir.claim(argv['report-dir']);
+  try {
+    return await runInto(reportDir, settings, argv);
+  } finally {
+    reportDir.release();
+  }
+}
+
+async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArguments): Promise<number> {
   const target = settings.target;
   const style = terminalStyle();
   const say = (line: string): void => {
@@ -235,7 +272,7 @@ export async function runCommand(argv: RunArguments): Promise<number> {
     const { runSuite } = await import('../run/run-suite.js');
     run = await runSuite({
       settings,
-      reportDir: argv['report-dir'],
+      reportDir: reportDir.staging,
       tags: tagsFor(settings, argv.tags),
       names: namePatterns(argv.case),
       caseIds: selectCases(cases, argv.case).map((c) => c.id),
@@ -262,21 +299,10 @@ export async function runCommand(argv: RunArguments): Promise<number> {
   writeRunResults(run.reports.results, results);
   writeFileSync(run.reports.junit, renderJunit(results));
   writeFileSync(run.reports.index, renderIndexPage(results));
-  say(totalsTable(run.results, run.reports, style));
-  process.stdout.write(`${summaryLine(run.results, run.wallMs, run.reports.html)}\n`);
+  const reports = reportDir.publish(run.reports);
+  say(totalsTable(run.results, reports, style));
+  process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
   return exitCodeFor(run.results);
-}
-
-/** A report folder that cannot be made is bad input, said before anything touches the network. */
-function prepareReportDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' ? 'it is not writable' : code;
-    throw new InputError(`--report-dir ${dir} cannot be used (${why})`);
-  }
 }
 
 /** Shells make a real newline awkward to type, so --send understands the usual escapes. */

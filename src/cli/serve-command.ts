@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { generatePkiFiles } from '../pki/certgen.js';
-import { PrivateDir } from '../pki/private-dir.js';
+import { signalExitCode, stopGracefullyOn } from '../exit-cleanup.js';
+import { PrivateDir, sweepAbandonedPrivateDirs } from '../pki/private-dir.js';
 import { InputError } from '../run/inputs.js';
 import { defaultClientSpiffeId } from '../run/settings.js';
 import { allServerFlaws, type ServerFlaw } from '../servers/types.js';
 import { protocolLabels, type Protocol } from '../target/target.js';
-import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
 
 export interface ServeArguments {
@@ -41,6 +41,9 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   if (problem) throw new InputError(`--spiffe-id "${argv['spiffe-id']}" is not a SPIFFE ID: ${problem}`);
   if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new InputError(`--port must be 0..65535 (got ${argv.port})`);
 
+  sweepAbandonedPrivateDirs();
+  // Asked for before the PKI exists: a signal from here on stops the server cleanly and removes its private folder.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => stopGracefullyOn(resolve));
   const privateDir = argv['pki-dir'] ? undefined : new PrivateDir('mtlspec-serve-');
   const dir = argv['pki-dir'] ?? privateDir?.path ?? '';
   const files = await generatePkiFiles(dir, {
@@ -80,12 +83,10 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   if (argv.protocol === 'grpc') write(`    grpcurl -cacert ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')} -proto proto/demo.proto -d '{"name":"you","age":30}' localhost:${server.port} mtlspec.demo.DemoService/SayHello`);
   write('  Ctrl-C stops it.');
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const signal = await stopped;
+  // A second signal while closing ends the process at once (exit-cleanup.ts), the private folder removed all the same.
   await server.close();
   privateDir?.remove();
   write(`mtlspec: stopped (${signal})`);
-  return ExitCode.passed;
+  return signalExitCode(signal);
 }

@@ -1,12 +1,31 @@
 import { caKeyUsage, selfSignedAuthority, subordinateAuthority, type Authority, type CaProfile, type Validity } from './authority.js';
 import { KeyPool, generateKey, keyIdentifierOf, type KeyMaterial } from './keys.js';
-import type { Signer } from './template.js';
+import type { KeyAlgorithm, Signer } from './template.js';
 
 /** Every signer but 'self' is an authority. */
 export type AuthoritySigner = Exclude<Signer, 'self'>;
 
 /** The CAs below the trusted CA: each one chains up to it, so each needs its key. */
 type CaBelowTrusted = 'intermediate' | 'pathlen-0' | 'intermediate-below-pathlen-0' | 'issuer-not-ca' | 'issuer-without-keycertsign' | 'rsa-intermediate';
+
+/** The validity of the CAs a run makes. */
+export interface CaValidityPolicy {
+  /** The validity of a CA made at this instant. */
+  at(now: Date): Validity;
+  /** Make a CA again when less than this is left of it; undefined: never (it outlives any run). */
+  readonly renewBeforeMs?: number;
+}
+
+/** One validity for every CA of the run: the built-in PKI's, which outlives any run. */
+export function fixedCaValidity(validity: Validity): CaValidityPolicy {
+  return { at: () => validity };
+}
+
+interface Made {
+  readonly authority: Promise<Authority>;
+  /** When it, or a CA it sends along, expires. */
+  readonly notAfter: number;
+}
 
 /**
  * The CAs a run can sign leaves with, each made the first time it is asked
@@ -15,13 +34,14 @@ type CaBelowTrusted = 'intermediate' | 'pathlen-0' | 'intermediate-below-pathlen
  * the trusted CA's key only the strangers exist.
  */
 export class RunAuthorities {
-  readonly #made = new Map<AuthoritySigner | CaBelowTrusted, Promise<Authority>>();
+  readonly #made = new Map<AuthoritySigner | CaBelowTrusted, Made>();
 
   constructor(
     private readonly trustedCa: Authority | undefined,
     readonly untrustedCa: Authority,
-    private readonly validity: Validity,
+    private readonly validity: CaValidityPolicy,
     private readonly keys: KeyPool,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   /** Whether this run can make the signer at all: all but the stranger need the trusted CA's key. */
@@ -31,6 +51,21 @@ export class RunAuthorities {
 
   get(signer: AuthoritySigner): Promise<Authority> {
     return this.#memo(signer);
+  }
+
+  /** The kind of key the signer signs with, known without making it: whether it can make a given signature. */
+  keyAlgorithm(signer: AuthoritySigner): KeyAlgorithm | undefined {
+    switch (signer) {
+      case 'untrusted-ca':
+        return this.untrustedCa.key.algorithm;
+      case 'trusted-ca':
+      case 'impostor-ca':
+        return this.trustedCa?.key.algorithm;
+      case 'rsa-intermediate':
+        return 'rsa-2048';
+      default:
+        return 'ec-p256';
+    }
   }
 
   /**
@@ -45,28 +80,39 @@ export class RunAuthorities {
   }
 
   #memo(name: AuthoritySigner | CaBelowTrusted): Promise<Authority> {
-    let authority = this.#made.get(name);
-    if (!authority) {
-      authority = this.#make(name);
-      this.#made.set(name, authority);
-    }
-    return authority;
+    return this.#entry(name).authority;
   }
 
-  async #make(name: AuthoritySigner | CaBelowTrusted): Promise<Authority> {
+  #entry(name: AuthoritySigner | CaBelowTrusted): Made {
+    const now = this.clock();
+    const made = this.#made.get(name);
+    const renewBeforeMs = this.validity.renewBeforeMs;
+    if (made && (renewBeforeMs === undefined || made.notAfter - now.getTime() > renewBeforeMs)) return made;
+    const validity = this.validity.at(now);
+    // The CA below pathLen 0 sends its parent along: it is only as good as that parent.
+    const parentNotAfter = name === 'intermediate-below-pathlen-0' ? this.#entry('pathlen-0').notAfter : Infinity;
+    const fresh = {
+      authority: this.#make(name, validity),
+      notAfter: name === 'trusted-ca' || name === 'untrusted-ca' ? Infinity : Math.min(validity.notAfter.getTime(), parentNotAfter),
+    };
+    this.#made.set(name, fresh);
+    return fresh;
+  }
+
+  async #make(name: AuthoritySigner | CaBelowTrusted, validity: Validity): Promise<Authority> {
     if (name === 'untrusted-ca') return this.untrustedCa;
     const trustedCa = this.trustedCa;
     if (!trustedCa) throw new Error(`${name} is signed by the trusted CA, whose key this run does not have`);
     const ca = { basicConstraints: { ca: true }, keyUsage: caKeyUsage };
     const under = async (profile: Omit<CaProfile, 'key'>, key: Promise<KeyMaterial>, parent: Authority = trustedCa): Promise<Authority> =>
-      subordinateAuthority({ ...profile, key: await key }, parent, this.validity);
+      subordinateAuthority({ ...profile, key: await key }, parent, validity);
     switch (name) {
       case 'trusted-ca':
         return trustedCa;
       case 'impostor-ca': {
         // The impostor's key is of the trusted CA's kind, so nothing but the key itself differs.
         const key = await generateKey(trustedCa.key.algorithm);
-        return selfSignedAuthority({ ...ca, subject: trustedCa.subjectName, key, keyIdentifier: keyIdentifierLike(trustedCa, key) }, this.validity);
+        return selfSignedAuthority({ ...ca, subject: trustedCa.subjectName, key, keyIdentifier: keyIdentifierLike(trustedCa, key) }, validity);
       }
       case 'intermediate':
         return under({ ...ca, subject: 'CN=mtlspec intermediate CA, O=mtlspec' }, generateKey('ec-p256'));
@@ -75,7 +121,7 @@ export class RunAuthorities {
       case 'intermediate-below-pathlen-0': {
         // pathLenConstraint 0 allows leaves below pathLenZero, but no further CA: this one breaks it.
         const [key, pathLenZero] = await Promise.all([generateKey('ec-p256'), this.#memo('pathlen-0')]);
-        return subordinateAuthority({ ...ca, subject: 'CN=mtlspec CA below a pathLen 0 CA, O=mtlspec', key }, pathLenZero, this.validity);
+        return subordinateAuthority({ ...ca, subject: 'CN=mtlspec CA below a pathLen 0 CA, O=mtlspec', key }, pathLenZero, validity);
       }
       case 'issuer-not-ca':
         // A proper CA's keyUsage, so basicConstraints is the only thing wrong.

@@ -1,7 +1,9 @@
 import { createRootAuthority, signLeaf, type Authority, type IssuedLeaf } from './authority.js';
 import { KeyPool, generateKey } from './keys.js';
 import { createCrl, revokedSerialFor, writeCrl } from './revocation.js';
-import { RunAuthorities, type AuthoritySigner } from './run-authorities.js';
+import { capLeafValidity, cappedCaValidity, userCaLifetime } from './lifetime.js';
+import { fixedCaValidity, RunAuthorities, type AuthoritySigner } from './run-authorities.js';
+import { keyAlgorithmLabels, signatureProblem } from './signature.js';
 import { durations, validClientTemplate, validServerTemplate, type LeafTemplate, type TemplateContext } from './template.js';
 
 /**
@@ -39,6 +41,12 @@ export interface RunPki {
   validClientTemplate(): LeafTemplate;
   /** Whether this template's signer exists in this run (all but the strangers need the trusted CA's key). */
   canIssue(template: LeafTemplate): boolean;
+  /**
+   * Why the template's signer cannot make the signature it asks for (a user's
+   * Ed25519 CA and a SHA-1 signature), in words for a skipped case; undefined
+   * when it can.
+   */
+  signingProblem(template: LeafTemplate): string | undefined;
   issue(template: LeafTemplate): Promise<IssuedLeaf>;
 }
 
@@ -51,6 +59,8 @@ export interface RunPkiOptions {
   /** A defect for the server leaf (the harness's self-tests of its server-identity cases). */
   serverDefect?: (valid: LeafTemplate, context: TemplateContext) => LeafTemplate;
   now?: Date;
+  /** When a certificate is made: the validity of what a user's CA signs counts from then. For tests. */
+  clock?: () => Date;
 }
 
 export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
@@ -59,6 +69,9 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
     notBefore: new Date(context.now.getTime() - durations.day),
     notAfter: new Date(context.now.getTime() + 30 * durations.day),
   };
+  const clock = options.clock ?? (() => new Date());
+  // The user's own CA: what it signs is capped to about an hour around the run (lifetime.ts).
+  const userCa = typeof options.trustedCa === 'object';
   const keys = new KeyPool();
   const [trustedCa, untrustedCa] = await Promise.all([
     options.trustedCa === 'generate'
@@ -66,7 +79,8 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
       : Promise.resolve(options.trustedCa === 'none' ? undefined : options.trustedCa),
     createRootAuthority('CN=mtlspec untrusted CA, O=mtlspec stranger', caValidity),
   ]);
-  const authorities = new RunAuthorities(trustedCa, untrustedCa, caValidity, keys);
+  const caPolicy = userCa ? { at: cappedCaValidity, renewBeforeMs: userCaLifetime.renewBeforeMs } : fixedCaValidity(caValidity);
+  const authorities = new RunAuthorities(trustedCa, untrustedCa, caPolicy, keys, clock);
   const signerFor = (template: LeafTemplate): Promise<Authority | 'self'> => (template.signer === 'self' ? Promise.resolve('self') : authorities.get(template.signer));
 
   let server: IssuedLeaf | undefined;
@@ -92,6 +106,12 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
   };
 
   const canIssue = (template: LeafTemplate): boolean => template.signer === 'self' || authorities.has(template.signer);
+  const signingProblem = (template: LeafTemplate): string | undefined => {
+    const algorithm = template.signer === 'self' ? template.key : authorities.keyAlgorithm(template.signer);
+    const why = algorithm === undefined ? undefined : signatureProblem(algorithm, template.signatureHash);
+    if (algorithm === undefined || why === undefined) return undefined;
+    return `${signerNames[template.signer]} ${keyAlgorithmLabels[algorithm]} key cannot make ${template.signatureHash === 'MD5' ? 'an' : 'a'} ${template.signatureHash} signature (${why})`;
+  };
   return {
     context,
     clientSpiffeId: options.clientSpiffeId,
@@ -103,22 +123,38 @@ export async function createRunPki(options: RunPkiOptions): Promise<RunPki> {
     server,
     validClientTemplate: () => validClientTemplate(options.clientSpiffeId, context),
     canIssue,
+    signingProblem,
     prepare: (templates) => {
       for (const template of templates) {
-        if (!canIssue(template)) continue;
+        if (!canIssue(template) || signingProblem(template)) continue;
         keys.warmUp([template.key]);
         signerFor(template).catch(() => undefined);
       }
     },
     issue: async (template) => {
       if (!canIssue(template)) throw new Error(`this leaf must be signed by ${template.signer}, which needs the key of the CA the target trusts, and none was given`);
+      const cannotSign = signingProblem(template);
+      if (cannotSign) throw new Error(cannotSign);
       // Only the trusted CA's CRL lists the revoked serial: under any other signer the leaf would not be revoked at all.
       if (template.revoked && template.signer !== 'trusted-ca') throw new Error(`a revoked leaf must be signed by trusted-ca, not ${template.signer}: only its CRL lists the revoked serial`);
       const [key, signer] = await Promise.all([keys.get(template.key), signerFor(template)]);
-      return signLeaf(template, key, signer, revokedSerial ? { revokedSerial } : {});
+      return signLeaf(userCa ? capLeafValidity(template, clock()) : template, key, signer, revokedSerial ? { revokedSerial } : {});
     },
   };
 }
+
+/** Whose key signs, in the words of a skipped case's reason. */
+const signerNames: Record<LeafTemplate['signer'], string> = {
+  'trusted-ca': "the CA's",
+  'untrusted-ca': "the untrusted CA's",
+  'impostor-ca': "the impostor CA's (of the CA's kind)",
+  intermediate: "the intermediate CA's",
+  'intermediate-below-pathlen-0': "the intermediate CA's",
+  'issuer-not-ca': "the issuer's",
+  'issuer-without-keycertsign': "the issuer's",
+  'rsa-intermediate': "the RSA intermediate's",
+  self: "the leaf's own",
+};
 
 /** Writes the trusted CA's CRL (the one listing the revoked serial) for a target to load. */
 export async function writeTrustedCaCrl(pki: RunPki, file: string): Promise<void> {

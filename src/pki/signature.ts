@@ -45,27 +45,53 @@ const schemes = {
 
 /** The scheme a key of this kind signs with, given the hash a template asks for. */
 export function signatureScheme(key: KeyAlgorithm, hash: SignatureHash): SignatureScheme {
+  const problem = signatureProblem(key, hash);
+  if (problem) throw new Error(`cannot sign with a ${hash} signature using a ${key} key: ${problem}`);
   switch (key) {
     case 'ec-p256':
     case 'ec-p384':
-      if (hash === 'MD5') throw unsupported(key, hash, 'MD5 exists only as md5WithRSAEncryption: sign with an RSA issuer (rsa-intermediate)');
       if (hash === 'SHA-1') return schemes.ecdsaSha1;
       return key === 'ec-p256' ? schemes.ecdsaSha256 : schemes.ecdsaSha384;
     case 'rsa-2048':
     case 'rsa-1024':
       return hash === 'MD5' ? schemes.rsaMd5 : hash === 'SHA-1' ? schemes.rsaSha1 : schemes.rsaSha256;
     case 'rsa-pss-2048':
-      if (hash !== 'default') throw unsupported(key, hash, 'mtlspec signs RSA-PSS with SHA-256 only');
       return schemes.rsaPssSha256;
     case 'ed25519':
-      if (hash !== 'default') throw unsupported(key, hash, 'Ed25519 has no choice of hash');
       return schemes.ed25519;
   }
 }
 
-function unsupported(key: KeyAlgorithm, hash: SignatureHash, why: string): Error {
-  return new Error(`cannot sign with a ${hash} signature using a ${key} key: ${why}`);
+/**
+ * Why a key of this kind cannot make a signature with this hash, or
+ * undefined when it can. Asked before signing, so a run whose CA is of the
+ * wrong kind for a case skips that case with the reason.
+ */
+export function signatureProblem(key: KeyAlgorithm, hash: SignatureHash): string | undefined {
+  if (hash === 'default') return undefined;
+  switch (key) {
+    case 'ec-p256':
+    case 'ec-p384':
+      return hash === 'MD5' ? 'MD5 exists only as md5WithRSAEncryption: sign with an RSA issuer (rsa-intermediate)' : undefined;
+    case 'rsa-2048':
+    case 'rsa-1024':
+      return undefined;
+    case 'rsa-pss-2048':
+      return 'mtlspec signs RSA-PSS with SHA-256 only';
+    case 'ed25519':
+      return 'Ed25519 has no choice of hash';
+  }
 }
+
+/** How a person names a key of this kind. */
+export const keyAlgorithmLabels: Record<KeyAlgorithm, string> = {
+  'ec-p256': 'P-256 ECDSA',
+  'ec-p384': 'P-384 ECDSA',
+  'rsa-2048': 'RSA',
+  'rsa-1024': 'RSA-1024',
+  'rsa-pss-2048': 'RSA-PSS',
+  ed25519: 'Ed25519',
+};
 
 export function signBytes(data: Buffer, key: KeyMaterial, signatureScheme: SignatureScheme): Buffer {
   if (signatureScheme.padding === 'pss') {

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Authority } from '../pki/authority.js';
 import { importAuthority } from '../pki/import.js';
 import type { ClientCredential } from '../probe/probe.js';
+import { InputFileError, readInputFile } from './read-input.js';
 import type { CredentialSource } from './settings.js';
 
 /** A problem with what the user handed us: one sentence, exit code 2. */
@@ -41,14 +42,26 @@ export function readCaBundle(file: string, flag: string): string {
   return readCertificate(file, flag).allPems;
 }
 
+/**
+ * Each input file's text, read once per process: the CLI checks the files
+ * before the run, and the run reads them again; a pipe or a process
+ * substitution (`--ca-key <(vault read ...)`) can be read only once.
+ */
+const readOnce = new Map<string, string>();
+
 function readText(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'error'})`;
-    throw new InputError(`${flag} ${file} ${why}`);
+  const key = path.resolve(file);
+  let text = readOnce.get(key);
+  if (text === undefined) {
+    try {
+      text = readInputFile(file);
+    } catch (error) {
+      if (error instanceof InputFileError) throw new InputError(`${flag} ${file} ${error.message}`);
+      throw error;
+    }
+    readOnce.set(key, text);
   }
+  return text;
 }
 
 interface ReadCertificate {

@@ -6,6 +6,7 @@ import { loadConfiguration, runCucumber, type ISupportCodeLibrary } from '@cucum
 import { IdGenerator } from '@cucumber/messages';
 import { featuresDir, packageRoot } from '../paths.js';
 import { ResultCollector, type Progress, type ScenarioResult } from '../report/results.js';
+import { reportPaths, type ReportPaths } from './report-dir.js';
 import type { RunSettings } from './settings.js';
 
 export interface SuiteOptions {
@@ -24,7 +25,7 @@ export interface SuiteOptions {
 
 export interface SuiteRun {
   readonly results: readonly ScenarioResult[];
-  readonly reports: { html: string; junit: string; messages: string; results: string; index: string };
+  readonly reports: ReportPaths;
   readonly startedAt: string;
   readonly wallMs: number;
 }
@@ -39,13 +40,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const startedAt = new Date().toISOString();
   const reportDir = path.resolve(options.reportDir);
   mkdirSync(reportDir, { recursive: true });
-  const reports = {
-    html: path.join(reportDir, 'conformance.html'),
-    junit: path.join(reportDir, 'junit.xml'),
-    messages: path.join(reportDir, 'messages.ndjson'),
-    results: path.join(reportDir, 'results.json'),
-    index: path.join(reportDir, 'index.html'),
-  };
+  const reports = reportPaths(reportDir);
   const environment = {
     cwd: packageRoot,
     // Cucumber always writes some formatter to stdout; the CLI prints its own lines instead.

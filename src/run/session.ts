@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { cases } from '../../fixtures/cases.js';
 import { findClientCase, selectCases, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
 import { createLogger } from '../log.js';
-import { createRunPki, loopbackHosts, PrivateDir, type LeafTemplate, type RunPki } from '../pki/index.js';
+import { createRunPki, loopbackHosts, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
 import { describeOutcome, type Outcome } from '../probe/outcome.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,8 +84,6 @@ export class RunSession {
     /** The user's own client credential, when that is what we were given. */
     private readonly userCredential: ClientCredential | undefined,
     private readonly servers: readonly RunningServer[],
-    /** The run's PEM files, for a person who wants to replay a probe with openssl or curl. */
-    private readonly pkiDir: PrivateDir,
     private readonly log: Logger,
   ) {
     this.#pacer = new Pacer(settings.ratePerSecond);
@@ -111,13 +109,8 @@ export class RunSession {
 
   static async start(settings: RunSettings): Promise<RunSession> {
     const log = createLogger(settings.logLevel, settings.logFormat);
-    const pkiDir = new PrivateDir('mtlspec-pki-');
-    try {
-      return settings.target.kind === 'reference' ? await startReference(settings, pkiDir, log) : await startExternal(settings, pkiDir, log);
-    } catch (error) {
-      pkiDir.remove();
-      throw error;
-    }
+    // Everything stays in memory: a run writes no key, nor any other PKI file, to disk.
+    return settings.target.kind === 'reference' ? startReference(settings, log) : startExternal(settings, log);
   }
 
   target(protocol: TargetKey): Target {
@@ -136,8 +129,9 @@ export class RunSession {
     if (unknown) return missingKnowledge[unknown];
     if (conformanceCase.kind !== 'client' || conformanceCase.credential.kind !== 'defect') return undefined;
     const template = templateOf(conformanceCase, this.pki);
-    if (!template || this.pki.canIssue(template)) return undefined;
-    return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
+    if (!template) return undefined;
+    if (!this.pki.canIssue(template)) return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
+    return this.pki.signingProblem(template);
   }
 
   /**
@@ -268,11 +262,8 @@ export class RunSession {
     if (conformanceCase.credential.kind === 'valid' && this.userCredential) return this.userCredential;
     const template = templateOf(conformanceCase, this.pki);
     if (!template) return undefined;
-    const issued = await this.pki.issue(template);
-    const fileStem = conformanceCase.id.replace(/[^\w.-]+/g, '_');
-    this.pkiDir.write(`${fileStem}.pem`, issued.certPem);
-    this.pkiDir.write(`${fileStem}.key`, issued.keyPem);
-    return issued;
+    // Not written to disk: the credential lives in memory for the run's probes, and a key file is one more thing a kill can leave behind.
+    return this.pki.issue(template);
   }
 
   /** Lets a control probe under way end, then stops the servers and removes the PKI. Once: a second call waits for the first. */
@@ -280,13 +271,12 @@ export class RunSession {
     this.#closed ??= (async () => {
       await Promise.allSettled(this.#controls.values());
       await Promise.all(this.servers.map((s) => s.close()));
-      this.pkiDir.remove();
     })();
     return this.#closed;
   }
 }
 
-async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {
+async function startReference(settings: RunSettings, log: Logger): Promise<RunSession> {
   if (settings.target.kind !== 'reference') throw new Error('not a reference run');
   const { protocols } = settings.target;
   const flaws = settings.target.flaws.filter((flaw): flaw is ServerFlaw => !isServerCertificateFlaw(flaw));
@@ -299,11 +289,6 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
   });
   if (!pki.trustedCa || !pki.server) throw new Error('the reference PKI has no CA or server leaf');
   pki.prepare(templatesFor(settings, pki));
-  pkiDir.write('ca.pem', pki.trustedCa.certPem);
-  pkiDir.write('untrusted-ca.pem', pki.untrustedCa.certPem);
-  pkiDir.write('server.pem', pki.server.certPem);
-  pkiDir.write('server.key', pki.server.keyPem);
-  log.debug({ pkiDir: pkiDir.path }, 'run PKI written (removed at exit)');
 
   // The pinned server trusts one self-signed certificate: mint it first, through the
   // session's memo, so the probes later present that very certificate.
@@ -330,7 +315,7 @@ async function startReference(settings: RunSettings, pkiDir: PrivateDir, log: Lo
   }
   for (const [key, server] of started) log.info({ url: server.url, flaws: settings.target.flaws }, `reference ${key} server listening`);
   const targets = new Map(started.map(([key, s]) => [key, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting } : {})] as const));
-  const session = new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, started.map(([, s]) => s), pkiDir, log);
+  const session = new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, started.map(([, s]) => s), log);
   if (pinned) session.seedCredential(controlCase('pinned'), pinned);
   return session;
 }
@@ -357,7 +342,7 @@ function pinnedTemplate(pki: RunPki): LeafTemplate {
   return template;
 }
 
-async function startExternal(settings: RunSettings, pkiDir: PrivateDir, log: Logger): Promise<RunSession> {
+async function startExternal(settings: RunSettings, log: Logger): Promise<RunSession> {
   if (settings.target.kind !== 'external') throw new Error('not an external run');
   const { url, servername, serverCaFile, send, credentials } = settings.target;
   const target = parseTargetUrl(url, { ...(servername ? { servername } : {}), ...(send !== undefined ? { send } : {}) });
@@ -367,5 +352,5 @@ async function startExternal(settings: RunSettings, pkiDir: PrivateDir, log: Log
   const serverCaPem = serverCaFile ? readCaBundle(serverCaFile, '--server-ca') : undefined;
   log.info({ url, credentials: credentials.kind, spiffeId: settings.clientSpiffeId }, 'external target');
   const userCredential = loaded.kind === 'client' ? loaded.credential : undefined;
-  return new RunSession(settings, pki, new Map([[target.protocol, target]]), serverCaPem, userCredential, [], pkiDir, log);
+  return new RunSession(settings, pki, new Map([[target.protocol, target]]), serverCaPem, userCredential, [], log);
 }

@@ -1,6 +1,23 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
+
+/**
+ * The temp folder the CLI children use, unless a test gives its own: a run
+ * sweeps abandoned mtlspec-* folders from its temp folder, and the tests
+ * must neither sweep nor inspect the machine's /tmp, where other processes live.
+ */
+let sharedChildTmp: string | undefined;
+export function childTmpDir(): string {
+  if (!sharedChildTmp) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtlspec-test-tmp-'));
+    sharedChildTmp = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedChildTmp;
+}
 
 export interface CliRun {
   code: number | null;
@@ -20,7 +37,7 @@ export function runCli(args: readonly string[], options: CliOptions | number = {
   const { timeoutMs = 60_000, env = {}, cwd = packageRoot } = typeof options === 'number' ? { timeoutMs: options } : options;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(packageRoot, 'bin/mtlspec.js'), ...args], {
-      env: { ...withoutMtlspecVariables(process.env), CI: 'true', FORCE_COLOR: '0', ...env },
+      env: { ...withoutMtlspecVariables(process.env), CI: 'true', FORCE_COLOR: '0', TMPDIR: childTmpDir(), ...env },
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -70,14 +87,21 @@ export interface LongRunningCli {
   output(): string;
   /** Resolves with stdout once a line matches, or rejects after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Everything printed so far on stderr. */
+  errors(): string;
+  readonly pid: number | undefined;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process has ended by itself. */
+  readonly exited: Promise<number | null>;
 }
 
-/** Starts a CLI command that keeps running (serve), for tests that talk to it. */
-export function startCli(args: readonly string[]): LongRunningCli {
+/** Starts a CLI command that keeps running (serve, or a run to interrupt), for tests that talk to it. */
+export function startCli(args: readonly string[], options: Omit<CliOptions, 'timeoutMs'> = {}): LongRunningCli {
+  const { env = {}, cwd = packageRoot } = options;
   const child = spawn(process.execPath, [path.join(packageRoot, 'bin/mtlspec.js'), ...args], {
-    env: { ...withoutMtlspecVariables(process.env), CI: 'true' },
+    env: { ...withoutMtlspecVariables(process.env), CI: 'true', FORCE_COLOR: '0', TMPDIR: childTmpDir(), ...env },
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -87,6 +111,9 @@ export function startCli(args: readonly string[]): LongRunningCli {
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   return {
     output: () => stdout,
+    errors: () => stderr,
+    pid: child.pid,
+    exited,
     waitFor: (pattern, timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {
         const deadline = Date.now() + timeoutMs;
