@@ -102,12 +102,12 @@ interface MtlspecRun {
 
 let runCounter = 0;
 
-async function mtlspecRun(label: string, args: readonly string[], options: { phases: boolean }): Promise<MtlspecRun> {
+async function mtlspecRun(label: string, args: readonly string[], options: { phases: boolean; cli?: string }): Promise<MtlspecRun> {
   const reportDir = path.join(tmp, `run-${++runCounter}`);
   const rssFile = path.join(tmp, `rss-${runCounter}`);
   const withTime = existsSync(timeBinary);
   const command = withTime ? timeBinary : node;
-  const commandArgs = [...(withTime ? ['-f', '%M', '-o', rssFile, node] : []), cli, 'run', '--report-dir', reportDir, ...args];
+  const commandArgs = [...(withTime ? ['-f', '%M', '-o', rssFile, node] : []), options.cli ?? cli, 'run', '--report-dir', reportDir, ...args];
   const finished = check(`${label} (node bin/mtlspec.js run ${args.join(' ')})`, await run(command, commandArgs, { env: cleanEnv }));
   const summary = /mtlspec: (\d+) scenarios: .* in ([\d.]+) s/.exec(finished.stdout);
   if (!summary) throw new Error(`${label}: no "mtlspec: N scenarios: ..." line in its output:\n${finished.stdout.slice(-1500)}`);
@@ -261,13 +261,16 @@ async function main(): Promise<void> {
     baselines['mtlspec --version (all CLI modules)']?.push(check('mtlspec --version', await run(node, [cli, '--version'])).wallMs);
   }
 
-  // 2. The catalogue and its gRPC + HTTP/2 part, interleaved.
+  // 2. The catalogue and its gRPC + HTTP/2 part, interleaved; with BENCH_BASELINE (another built checkout), its full run too.
   const full: MtlspecRun[] = [];
   const h2grpc: MtlspecRun[] = [];
+  const baselineFull: MtlspecRun[] = [];
+  const baselineCli = process.env['BENCH_BASELINE'] ? path.join(path.resolve(process.env['BENCH_BASELINE']), 'bin/mtlspec.js') : undefined;
   for (let i = 0; i < repeats; i++) {
-    progress(`catalogue run ${i + 1}/${repeats} (full, then --tags "@grpc or @http2")`);
+    progress(`catalogue run ${i + 1}/${repeats} (full, then --tags "@grpc or @http2"${baselineCli ? ', then the baseline\'s full run' : ''})`);
     full.push(await mtlspecRun('full catalogue', [], { phases: true }));
     h2grpc.push(await mtlspecRun('gRPC + HTTP/2', ['--tags', '@grpc or @http2'], { phases: true }));
+    if (baselineCli) baselineFull.push(await mtlspecRun('baseline full catalogue', [], { phases: false, cli: baselineCli }));
   }
 
   // 3. PKI.
@@ -340,6 +343,9 @@ async function main(): Promise<void> {
 
   const metrics: Metric[] = [
     { id: 'full.wall', label: `full catalogue wall (${scenarios} scenarios), median of ${repeats}`, value: fullWall.median, unit: 's', samples: fullWall },
+    ...(baselineFull.length > 0
+      ? [{ id: 'full.vs-baseline', label: `full catalogue wall / the baseline's (${process.env['BENCH_BASELINE'] ?? ''}), medians, interleaved`, value: round(fullWall.median / wall(baselineFull).median, 2), unit: '×', target: { max: 1.5, display: '<= 1.5×' }, display: `${round(fullWall.median / wall(baselineFull).median, 2)}× (${fullWall.median} s / ${wall(baselineFull).median} s)` }]
+      : []),
     { id: 'grpc-http2.wall', label: `gRPC + HTTP/2 wall (${h2grpcScenarios} scenarios), median of ${repeats}`, value: h2grpcWall.median, unit: 's', target: { max: 3, display: '<= 3 s' }, samples: h2grpcWall },
     {
       id: 'full.per-scenario',

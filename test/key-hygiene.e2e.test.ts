@@ -50,9 +50,10 @@ describe('a run stopped by a signal removes its keys and exits with 128 + the si
       const reports = path.join(tmp, '..', `reports-${signal}`);
       const run = startCli(['run', '--report-dir', reports], { env: { TMPDIR: tmp } });
       started.push(run);
-      // Mid-run: the private folder holds the built-in servers' key, and a scenario has ended.
-      await until(() => filesBelow(tmp).some((file) => file.endsWith('.key')), 'the run\'s private folder');
+      // Mid-run: a scenario has ended, and the run holds its report-dir lock and staging folder.
+      // (A run writes no key file at all: its keys stay in memory; test/conformance.e2e.test.ts watches TMPDIR for that.)
       await run.waitFor(/\[\s*1\/\d+\]/, 20_000);
+      await until(() => readdirSync(reports).includes('.mtlspec.lock'), 'the run\'s report-dir lock');
       const code = await run.stop(signal);
       assert.equal(code, exitCodes[signal], run.output() + run.errors());
       assert.match(run.errors(), new RegExp(`stopped by ${signal}`));
