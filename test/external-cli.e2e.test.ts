@@ -299,6 +299,10 @@ describe('broken targets: one line, exit 3, within the timeout', { concurrency: 
   });
 
 
+  it('a grpcs:// URL at a plain HTTP/2 server: the wrong protocol, said so', async () => {
+    await expectInconclusive(`grpcs://127.0.0.1:${http2.port}`, /is the wrong protocol for this URL: the server answered HTTP 404 with application\/json and no grpc-status: it is not a gRPC server; for a plain HTTP\/2 server use https:\/\//);
+  });
+
   it('a server that refuses the valid control', async () => {
     const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', 'spiffe://example.org/nobody', '--report-dir', reportDir('refused-control')], 30_000);
     assertOneLineError(run, 3, /refused the valid control credential \(the application refused it\), so no case can be judged \(rejected at application: HTTP 403/);

@@ -24,7 +24,7 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
     const [protocol] = session.targets.keys();
     if (!protocol) return { ok: false, reason: 'the run has no target' };
     const { outcome, target } = await session.control(protocol);
-    if (outcome.kind === 'accepted') {
+    if (outcome.kind === 'accepted' && !protocolMismatch(target.protocol, outcome)) {
       passedOn = true;
       return { ok: true, session };
     }
@@ -44,20 +44,27 @@ export function controlFailure(where: string, protocol: Protocol, outcome: Outco
   if (outcome.kind === 'shed') {
     return `cannot judge ${where}: the target turned the valid control away on every try, without judging it (${outcome.detail}); is it overloaded, rate-limiting or draining? Try again later, or lower --rate`;
   }
-  if (outcome.kind === 'accepted') return `${where} accepted the valid control credential`;
   const mismatch = protocolMismatch(protocol, outcome);
   if (mismatch) return `${where} is the wrong protocol for this URL: ${mismatch}; no case can be judged (${describeOutcome(outcome)})`;
+  if (outcome.kind === 'accepted') return `${where} accepted the valid control credential`;
   const layer = outcome.stage === 'application' ? 'the application refused it' : `the TLS layer refused it${outcome.tls.alert ? ` with the alert ${outcome.tls.alert.name}` : ' (the connection was closed after the certificate was sent)'}`;
   return `${where} refused the valid control credential (${layer}), so no case can be judged (${describeOutcome(outcome)}); check --ca-cert/--client-cert, --spiffe-id and the URL's path`;
 }
 
-/** A gRPC server asked for a plain HTTP/2 path, or the other way round, told from the response's content-type. */
-function protocolMismatch(protocol: Protocol, outcome: Outcome): string | undefined {
-  const contentType = appFactsOf(outcome)?.contentType;
-  if (contentType === undefined) return undefined;
-  const isGrpc = contentType.startsWith('application/grpc');
-  if (protocol === 'http2' && isGrpc) return `the server answered with ${contentType}, so it is a gRPC server: use grpcs://host:port/pkg.Service/Method`;
-  if (protocol === 'grpc' && !isGrpc) return `the server answered HTTP with ${contentType}, not gRPC: for a plain HTTP/2 server use https://host:port/path`;
+/**
+ * A gRPC server asked for a plain HTTP/2 path, or the other way round, told
+ * from the answer. A grpcs:// target that answers without a grpc-status and
+ * without a gRPC content-type is no gRPC server: its answers cannot show a
+ * gRPC refusal (PERMISSION_DENIED), so the run would judge less than it says.
+ */
+export function protocolMismatch(protocol: Protocol, outcome: Outcome): string | undefined {
+  const app = appFactsOf(outcome);
+  if (!app || app.httpStatus === undefined) return undefined;
+  const isGrpc = app.contentType?.startsWith('application/grpc') === true || app.grpcStatus !== undefined;
+  if (protocol === 'http2' && isGrpc) return `the server answered with ${app.contentType ?? 'a grpc-status'}, so it is a gRPC server: use grpcs://host:port/pkg.Service/Method`;
+  if (protocol === 'grpc' && !isGrpc) {
+    return `the server answered HTTP ${app.httpStatus}${app.contentType ? ` with ${app.contentType}` : ''} and no grpc-status: it is not a gRPC server; for a plain HTTP/2 server use https://host:port/path`;
+  }
   return undefined;
 }
 
