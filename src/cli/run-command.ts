@@ -21,7 +21,7 @@ import { ReportDir } from '../run/report-dir.js';
 import { renderIndexPage } from '../report/index-page.js';
 import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
-import { scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
+import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
@@ -301,6 +301,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   writeFileSync(run.reports.index, renderIndexPage(results));
   const reports = reportDir.publish(run.reports);
   say(totalsTable(run.results, reports, style));
+  // Findings are not verdicts, and show even with --quiet: a target that may crash on a certificate is worth a look.
+  for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
   return exitCodeFor(run.results);
 }

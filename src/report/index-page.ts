@@ -31,7 +31,8 @@ ${failuresBox(entries)}
   ${matrix(entries, columnsOf(results, entries))}
   <div class="side">
     ${groupedList('warnings', 'Warnings (SHOULD)', 'The target did what the rule requires, but not what a SHOULD asks (most often: the wrong TLS alert, or none). --strict turns these into failures.', entries.filter((e) => e.result.status === 'warning'))}
-    ${groupedList('inconclusive', 'Inconclusive', 'Nothing can be said about these: the probe got no usable answer, or the valid control credential was refused.', entries.filter((e) => e.result.status === 'inconclusive'))}
+    ${groupedList('findings', 'Findings', 'Not verdicts on a rule, but worth a look: the target stopped accepting connections right after this credential and did not come back, as if it crashed on this certificate (a denial of service).', entries.filter((e) => e.result.record?.verdict.finding !== undefined))}
+    ${groupedList('inconclusive', 'Inconclusive', 'Nothing can be said about these: the probe got no usable answer, the target shed it (load, rate, draining), the certificate could not be presented, or the valid control credential was refused before or after it.', entries.filter((e) => e.result.status === 'inconclusive'))}
   </div>
 </div>
 ${evidenceSection(entries)}`;

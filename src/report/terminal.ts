@@ -63,3 +63,11 @@ export function summaryLine(results: readonly ScenarioResult[], wallMs: number, 
   const report = path.relative(process.cwd(), htmlReport) || htmlReport;
   return `mtlspec: ${results.length} scenarios: ${c.passed} passed${warnings}, ${c.failed} failed, ${c.inconclusive} inconclusive${skipped}${info}${errors} in ${(wallMs / 1000).toFixed(2)} s; report: ${report}`;
 }
+
+/** "mtlspec: finding: ..." lines, one per scenario that raised one (see Verdict.finding). */
+export function findingLines(results: readonly ScenarioResult[]): string[] {
+  return results.flatMap((result) => {
+    const finding = result.record?.verdict.finding;
+    return finding ? [`mtlspec: finding: ${result.record?.caseId} over ${result.record?.protocol}: ${finding}`] : [];
+  });
+}

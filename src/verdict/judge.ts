@@ -25,6 +25,12 @@ export interface Verdict {
    * Undefined when nothing was judged (inconclusive, skipped, info).
    */
   readonly expectationMet?: boolean;
+  /**
+   * Something worth a look that is not a verdict on the rule: the target
+   * stopped answering the valid credential right after this case's, and
+   * never came back (a crash on this certificate is a denial of service).
+   */
+  readonly finding?: string;
 }
 
 /**
@@ -101,7 +107,8 @@ export function judge(testCase: ClientCase, outcome: Outcome | undefined, bracke
       const lost = bracket.targetLost
         ? '; it stayed so through every retry: the target may crash or hang on this very certificate, a denial of service worth a look'
         : '';
-      return verdict('inconclusive', `the target stopped accepting the valid credential right after this probe (crash, rate limit, connection cap?): ${describeOutcome(after)}${lost}`);
+      const inconclusive = verdict('inconclusive', `the target stopped accepting the valid credential right after this probe (crash, rate limit, connection cap?): ${describeOutcome(after)}${lost}`);
+      return bracket.targetLost ? { ...inconclusive, finding: 'the target stopped accepting connections right after this credential and did not come back: it may crash on this certificate (a denial of service)' } : inconclusive;
     }
   }
   if (outcome.kind !== testCase.expect) {
