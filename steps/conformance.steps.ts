@@ -78,6 +78,7 @@ function conclude(world: MtlsWorld, expectedInFeature: ClientCase['expect'], rul
     {
       before: bracket.before.outcome,
       ...(bracket.after ? { after: bracket.after.outcome } : {}),
+      ...(bracket.repeat ? { repeat: bracket.repeat.outcome } : {}),
       ...(bracket.targetLost ? { targetLost: true } : {}),
       ...(bracket.notProbedBecause ? { notProbedBecause: bracket.notProbedBecause } : {}),
     },
@@ -91,7 +92,7 @@ function record(world: MtlsWorld, verdict: Verdict): 'skipped' | undefined {
   const { conformanceCase, protocol, bracket } = world;
   if (!conformanceCase || !protocol) throw new Error('no case to record');
   const target = currentSession().target(protocol).url;
-  const scenario = scenarioRecord(conformanceCase, protocol, target, verdict, { probe: bracket?.probe, control: world.control, controlAfter: bracket?.after });
+  const scenario = scenarioRecord(conformanceCase, protocol, target, verdict, { probe: bracket?.probe, repeat: bracket?.repeat, control: world.control, controlAfter: bracket?.after });
   world.attach(evidenceText(scenario), { mediaType: 'text/plain', fileName: 'evidence.txt' });
   world.attach(JSON.stringify(scenario, null, 2), { mediaType: 'application/json', fileName: recordFileName });
   if (verdict.status === 'failed') assert.fail(`${conformanceCase.id}: ${verdict.why}`);

@@ -84,6 +84,13 @@ describe('socket errors', () => {
     assert.doesNotMatch(classifySocketError(error('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), afterHandshake, facts()).detail, /before/);
   });
 
+  it('internal_error and user_canceled say the server failed or gave up: shed, not a refusal', () => {
+    for (const code of ['ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR', 'ERR_SSL_TLSV1_ALERT_USER_CANCELLED']) {
+      const o = classifySocketError(error(code), afterHandshake, facts());
+      assert.equal(o.kind === 'shed' && o.reason, 'server-error', code);
+    }
+  });
+
   it('a reset is a refusal without an alert, at the stage it happened', () => {
     const o = classifySocketError(error('ECONNRESET'), afterHandshake, facts());
     assert.equal(o.kind === 'rejected' && o.stage, 'first-read');

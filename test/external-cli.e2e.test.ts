@@ -145,7 +145,7 @@ describe('every connection the run makes is one the report shows', () => {
     ['--tags', ['--tags', '@validity']],
     ['--rate 10', ['--tags', '@validity', '--rate', '10']],
   ] as const) {
-    it(`with ${selection}: one connection per scenario, the first control and one control after each refusal, one at a time`, async () => {
+    it(`with ${selection}: one connection per scenario, the first control, and a repeat and a control after each bare refusal, one at a time`, async () => {
       const relay = await countingRelay();
       try {
         const dir = reportDir(`count-${selection}`);
@@ -158,8 +158,14 @@ describe('every connection the run makes is one the report shows', () => {
         assert.equal(refusals.length, selection === '--case' ? 3 : 2, 'expired, not-yet-valid (and no-client-cert) are refused');
         // Each refusal is bracketed: the control after it was probed on a fresh connection and accepted.
         for (const refusal of refusals) assert.equal(refusal.controlAfter?.outcome.kind, 'accepted', refusal.caseId);
+        // The built-in server refuses a bad certificate with a bare close after the handshake: no signal, so that
+        // refusal was probed twice; a missing one gets the alert certificate_required, a signal, probed once.
+        const bare = refusals.filter((r) => r.probe?.outcome.tls.alert === undefined);
+        assert.equal(bare.length, 2, 'expired and not-yet-valid: bare closes');
+        for (const refusal of refusals) assert.equal(refusal.repeat?.outcome.kind, bare.includes(refusal) ? 'rejected' : undefined, `${refusal.caseId}: repeated only without a signal`);
         assert.ok(records.every((r) => r.probe?.attempts === 1), 'nothing was shed, so nothing was retried');
-        assert.equal(relay.connections(), 1 + scenarios + refusals.length);
+        // The preflight's control, one probe per scenario, a repeat per bare refusal, and a control after each refusal.
+        assert.equal(relay.connections(), 1 + scenarios + bare.length + refusals.length);
         // A user's server never sees more of mtlspec's connections at once than when scenarios probed in turn.
         assert.equal(relay.mostAtOnce(), 1);
         if (selection === '--rate 10') {

@@ -44,6 +44,8 @@ const faultSigns = {
   'shed-503': /\b503\b/,
   /** The status line arrived, so the request was accepted however slowly the body came. */
   'status-proves-acceptance': /\b200\b/,
+  /** A connection cut or a 400 on some connections only: a refusal without a signal that did not repeat. */
+  intermittent: /without a signal|second connection|stopped accepting/,
   /** The server's CertificateRequest allowed no algorithm the client's key can sign with: an empty Certificate went out. */
   'credential-not-sent': /certificate was not sent|never sent|could not (send|present)|would not present|empty Certificate|signature algorithm/,
 } as const satisfies Record<string, RegExp>;
@@ -312,9 +314,28 @@ const http2Misbehaviours: ReadonlyArray<{ name: string; misbehaviour: Http2Misbe
   { name: 'REFUSED_STREAM after the first request', misbehaviour: { kind: 'refused-stream', after: 1 }, sign: 'refused-stream' },
   ...([400, 429, 503] as const).map((status) => ({ name: `HTTP ${status} after the first request`, misbehaviour: { kind: 'shed-status', status, after: 1 } as const, sign: `shed-${status}` as const })),
 ];
-const http2Faults: FaultCombination[] = http2Misbehaviours.map(({ name, misbehaviour, sign }) => ({
-  name, family: families.hostileHttp2, target: () => hostileHttp2(misbehaviour), sign, expect: 'inconclusive', persistent: true,
-}));
+const http2Faults: FaultCombination[] = [
+  ...http2Misbehaviours.map(({ name, misbehaviour, sign }): FaultCombination => ({
+    name, family: families.hostileHttp2, target: () => hostileHttp2(misbehaviour), sign, expect: 'inconclusive', persistent: true,
+  })),
+  {
+    name: 'GOAWAY after each request arrives, then a close',
+    family: families.hostileHttp2, target: () => hostileHttp2({ kind: 'goaway-then-close' }), sign: 'goaway', expect: 'inconclusive', persistent: true,
+  },
+  // After the handshake, on some connections only: each looks like a refusal, and only repeating the probe tells them apart.
+  ...[2, 3].map((n): FaultCombination => ({
+    name: `every ${n === 2 ? '2nd' : '3rd'} connection cut right after its handshake`,
+    family: families.hostileHttp2, target: () => hostileHttp2({ kind: 'cut-every-nth', n }), sign: 'intermittent', expect: 'not-passed', persistent: false,
+  })),
+  {
+    name: 'HTTP 400 on every 2nd request',
+    family: families.hostileHttp2, target: () => hostileHttp2({ kind: 'status-400-every-nth', n: 2 }), sign: 'intermittent', expect: 'not-passed', persistent: false,
+  },
+  {
+    name: 'a 200, then the connection cut mid-body',
+    family: families.hostileHttp2, target: () => hostileHttp2({ kind: 'answer-then-close' }), sign: 'status-proves-acceptance', expect: 'failed', persistent: true,
+  },
+];
 
 const otherFaults: FaultCombination[] = [
   {
@@ -403,7 +424,8 @@ function faultedRunProblems(run: CliRun, dir: string, combination: FaultCombinat
   }
   for (const result of scenarios.filter((s) => s.status === 'failed')) {
     // A failure must be the flaw (a flaw case accepted), never the fault (a must-accept case that met it).
-    if (!family.flawCases.includes(caseOf(result)) || result.record?.probe?.outcome.kind !== 'accepted') {
+    const accepted = result.record?.probe?.outcome.kind === 'accepted' || result.record?.repeat?.outcome.kind === 'accepted';
+    if (!family.flawCases.includes(caseOf(result)) || !accepted) {
       problems.push(`${describeResult(result)}: a failure the fault caused, not the flaw`);
     }
   }

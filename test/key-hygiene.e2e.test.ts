@@ -44,7 +44,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
 const exitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 describe('a run stopped by a signal removes its keys and exits with 128 + the signal', { concurrency: 2 }, () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(signal, async () => {
       const tmp = freshTmp();
       const reports = path.join(tmp, '..', `reports-${signal}`);

@@ -4,8 +4,8 @@ import type { ClientCase, ServerCase } from '../src/catalogue/case.js';
 import type { Outcome, ServerFacts, TlsFacts } from '../src/probe/outcome.js';
 import { judge, judgeServer, type Bracket } from '../src/verdict/judge.js';
 
-/** The control accepted before the case and again after it. */
-const around = (control: Outcome | undefined): Bracket => ({ before: control, after: control });
+/** The control accepted before the case and again after it (and a refusal without a signal repeated, as the session does). */
+const around = (control: Outcome | undefined): Bracket => ({ before: control, after: control, repeat: refusedSilently });
 
 const tls: TlsFacts = { version: 'TLSv1.3', timings: { totalMs: 3 }, client: { flightSent: true, certificate: 'sent' } };
 const accepted: Outcome = { kind: 'accepted', tls, app: { protocol: 'http2', httpStatus: 200 }, detail: 'HTTP 200' };
@@ -98,7 +98,8 @@ describe('judge: a refusal counts only when the target saw the credential and st
   });
 
   it('names a possible crash on this very certificate when the target never came back', () => {
-    const v = judge(mustRefuse, refusedSilently, { before: accepted, after: stoppedAccepting, targetLost: true }, lenient);
+    const v = judge(mustRefuse, refusedSilently, { before: accepted, after: stoppedAccepting, targetLost: true, repeat: refusedSilently }, lenient);
+    assert.match(v.finding ?? '', /may crash on this certificate/);
     assert.equal(v.status, 'inconclusive');
     assert.match(v.why, /denial of service/);
   });
@@ -112,7 +113,7 @@ describe('judge: a refusal counts only when the target saw the credential and st
   });
 
   it('a refusal of a positive case is a failure only when bracketed too', () => {
-    assert.equal(judge(mustAccept, refusedSilently, { before: accepted, after: stoppedAccepting }, lenient).status, 'inconclusive');
+    assert.equal(judge(mustAccept, refusedSilently, { before: accepted, after: stoppedAccepting, repeat: refusedSilently }, lenient).status, 'inconclusive');
   });
 
   it('a refusal before the client sent its certificate is not a judgement of a certificate', () => {
@@ -126,6 +127,31 @@ describe('judge: a refusal counts only when the target saw the credential and st
     const versionCase = clientCase({ tlsVersions: { max: 'TLSv1.2' }, expectedAlerts: ['protocol_version'] });
     const early: Outcome = { kind: 'rejected', stage: 'handshake', tls: { ...tls, alert: { name: 'protocol_version', code: 70 }, client: { flightSent: false, certificate: 'not-reached' } }, detail: 'alert' };
     assert.equal(judge(versionCase, early, around(accepted), lenient).status, 'passed');
+  });
+
+  it('a refusal without a signal counts only when it repeats: accepted on the second connection is a failure, anything else inconclusive', () => {
+    const once: Bracket = { before: accepted, after: accepted };
+    assert.match(judge(mustRefuse, refusedSilently, once, lenient).why, /counts only when it repeats, and it was not probed again/);
+    const flaky = judge(mustRefuse, refusedSilently, { ...once, repeat: accepted }, lenient);
+    assert.equal(flaky.status, 'failed');
+    assert.match(flaky.observed, /accepted: HTTP 200, on a second connection right after rejected at first read/);
+    const shedNext: Outcome = { kind: 'shed', reason: 'overloaded', tls, detail: 'HTTP 503' };
+    assert.equal(judge(mustRefuse, refusedSilently, { ...once, repeat: shedNext }, lenient).status, 'inconclusive');
+    // An HTTP 400 is every kind of bad request: bare too. A 403 or a certificate alert is a signal, judged at once.
+    const badRequest: Outcome = { kind: 'rejected', stage: 'application', tls, app: { protocol: 'http2', httpStatus: 400 }, detail: 'HTTP 400' };
+    assert.equal(judge(mustRefuse, badRequest, once, lenient).status, 'inconclusive');
+    assert.equal(judge(mustRefuse, refusedWithAlert, once, lenient).status, 'passed');
+  });
+
+  it('a refusal from a server that never asked for a certificate, or says it got none, is no judgement of it', () => {
+    const notAsked: Outcome = { ...refusedWithAlert, tls: { ...refusedWithAlert.tls, client: { flightSent: true, certificate: 'not-requested' } } };
+    assert.match(judge(mustRefuse, notAsked, around(accepted), lenient).why, /never asked for a client certificate/);
+    const required: Outcome = { ...refusedWithAlert, tls: { ...tls, alert: { name: 'certificate_required', code: 116 } } };
+    assert.match(judge(mustRefuse, required, around(accepted), lenient).why, /says it received no client certificate \(alert certificate_required\)/);
+    const nginxPage: Outcome = { kind: 'rejected', stage: 'application', tls, app: { protocol: 'http2', httpStatus: 400, bodyExcerpt: '<h1>400 Bad Request</h1><center>No required SSL certificate was sent</center>' }, detail: 'HTTP 400' };
+    assert.equal(judge(mustRefuse, nginxPage, { ...around(accepted), repeat: nginxPage }, lenient).status, 'inconclusive');
+    // The case that presents no certificate is refused exactly so.
+    assert.equal(judge(clientCase({ credential: { kind: 'none' }, expectedAlerts: ['certificate_required'] }), required, around(accepted), lenient).status, 'passed');
   });
 
   it('a certificate that could not be sent (no shared signature algorithm) is inconclusive, refused or accepted', () => {

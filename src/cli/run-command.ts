@@ -5,6 +5,7 @@ import { preflight } from '../run/preflight.js';
 import { RunSession } from '../run/session.js';
 import type { SuiteRun } from '../run/run-suite.js';
 import {
+  maxTimeoutMs,
   defaultClientSpiffeId,
   referenceServerSpiffeId,
   defaultTimeoutMs,
@@ -60,7 +61,6 @@ export interface RunArguments {
  * makes a silent target hold the run (and the credentials minted from the
  * user's CA, valid for an hour) for longer.
  */
-export const maxTimeoutMs = 120_000;
 
 /**
  * Checked on its own, before the network and before it is combined with

@@ -28,6 +28,12 @@ export function classifySocketError(error: NodeJS.ErrnoException, progress: Conn
     tls.alert = alert;
     return { kind: 'unreachable', reason: 'no-alpn', tls, detail: 'the server does not speak HTTP/2: it answered ALPN h2 with the alert no_application_protocol' };
   }
+  if (alert && notAJudgementAlerts.has(alert.name)) {
+    // The server failed or gave up (a broken OCSP/CRL/HSM backend, a worker shutting down): not a verdict on the credential.
+    tls.alert = alert;
+    tls.closedBy = 'server';
+    return { kind: 'shed', reason: 'server-error', tls, detail: `the server sent the TLS alert ${alert.name}: it failed or gave up, which is no judgement of the credential` };
+  }
   if (alert) {
     tls.alert = alert;
     tls.closedBy = 'server';
@@ -69,6 +75,9 @@ export function classifySocketError(error: NodeJS.ErrnoException, progress: Conn
   }
   return { kind: 'unreachable', reason: 'error', tls, detail: `${code}: ${error.message}` };
 }
+
+/** Alerts that say the server itself failed or stopped, not that it judged the peer (RFC 8446 6.2). */
+const notAJudgementAlerts: ReadonlySet<string> = new Set(['internal_error', 'user_canceled', 'user_cancelled']);
 
 /** OpenSSL's words for "the bytes that came back were not a TLS record". */
 const notTlsCodes = new Set([

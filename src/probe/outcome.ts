@@ -114,7 +114,9 @@ export type ShedReason =
   /** HTTP/2 GOAWAY before the response: the server is going away or draining. */
   | 'goaway'
   /** HTTP 429, 502, 503, 504, or gRPC UNAVAILABLE / RESOURCE_EXHAUSTED: overloaded, rate-limited, or no backend. */
-  | 'overloaded';
+  | 'overloaded'
+  /** The TLS alert internal_error or user_canceled: the server failed or gave up. */
+  | 'server-error';
 
 export type Outcome =
   | { kind: 'accepted'; tls: TlsFacts; app: AppFacts; detail: string }

@@ -63,6 +63,8 @@ class ProbeRun {
   #flight: ClientFlight = flightNotReached;
   #settled = false;
   #bodyTimer: NodeJS.Timeout | undefined;
+  /** The server ended or closed the connection (as opposed to only the request stream). */
+  #socketEnded = false;
   readonly #app: AppFacts;
   readonly #body: Buffer[] = [];
   #bodyBytes = 0;
@@ -92,9 +94,15 @@ class ProbeRun {
     socket.once('secureConnect', () => this.#onSecureConnect(socket));
     // Only the label is read, never the secret: it tells when the client's certificate flight goes out.
     socket.on('keylog', (line: Buffer) => this.#onKeylog(socket, line));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#finish(classifySocketError(error, this.#progress(), this.#tls)));
-    socket.once('end', () => (this.#tls.closedBy ??= 'server'));
-    socket.once('close', () => this.#onClose());
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#connectionEnded(() => classifySocketError(error, this.#progress(), this.#tls)));
+    socket.once('end', () => {
+      this.#socketEnded = true;
+      this.#tls.closedBy ??= 'server';
+    });
+    socket.once('close', () => {
+      this.#socketEnded = true;
+      this.#onClose();
+    });
   }
 
   #connect(): tls.TLSSocket {
@@ -270,6 +278,10 @@ class ProbeRun {
   #streamEndedWithoutAnswer(rstCode: number | undefined): Outcome {
     const app = this.#app;
     const code = rstCode !== undefined && rstCode !== http2.constants.NGHTTP2_NO_ERROR ? http2ErrorName(rstCode) : undefined;
+    if (code === undefined && !this.#socketEnded && app.goaway === undefined) {
+      // The stream ended cleanly and the connection is still up: the server ended the request without an answer.
+      return { kind: 'unreachable', reason: 'error', tls: this.#tls, detail: 'the server ended the request stream without an answer, on a connection it kept open: that says nothing about the credential' };
+    }
     if (code) app.streamError = code;
     const tlsFacts = this.#tls;
     if (app.goaway) {
@@ -302,13 +314,37 @@ class ProbeRun {
       this.#app.bodyExcerpt = body.subarray(0, excerptLength).toString('utf8');
     }
     this.#tls.closedBy ??= 'client';
+    if (grpc && this.#app.grpcStatus === undefined && this.#app.contentType?.startsWith('application/grpc') === true && body.length < 5) {
+      // A gRPC answer began, but neither its status nor a reply message came: nothing proves the call was accepted or refused.
+      this.#finish({ kind: 'unreachable', reason: 'error', tls: this.#tls, detail: `the gRPC call got its response headers (HTTP ${this.#app.httpStatus ?? '?'}) but neither a reply nor a grpc-status before it ended` });
+      return;
+    }
     this.#finish(grpc ? classifyGrpcAnswer(this.#app, this.#tls) : classifyHttpAnswer(this.#app, this.#tls));
+  }
+
+  /**
+   * The connection ended (closed, reset, or an error). What was already seen
+   * decides first: a status that arrived is the answer, however the body
+   * ended; a GOAWAY before the response means the request was not processed.
+   * Only then is the end itself read as the target's behaviour.
+   */
+  #connectionEnded(fromSocket: () => Outcome): void {
+    if (this.#settled) return;
+    if (this.#app.httpStatus !== undefined) {
+      this.#finishFromAnswer(true);
+      return;
+    }
+    if (this.#app.goaway !== undefined) {
+      this.#finish(this.#streamEndedWithoutAnswer(undefined));
+      return;
+    }
+    this.#finish(fromSocket());
   }
 
   #onClose(): void {
     if (this.#settled) return;
     this.#tls.closedBy ??= 'server';
-    this.#finish(this.#closedWithoutAnswer());
+    this.#connectionEnded(() => this.#closedWithoutAnswer());
   }
 
   #closedWithoutAnswer(): Outcome {
@@ -392,16 +428,18 @@ function serverFacts(socket: tls.TLSSocket, servername: string): ServerFacts | u
   const leaf = socket.getPeerX509Certificate();
   if (!leaf) return undefined;
   const chainError = socket.authorizationError ? String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) : undefined;
-  const key = `${leaf.fingerprint256}|${servername}|${socket.authorized}|${chainError ?? ''}`;
-  const known = serverFactsMemo.get(key);
-  if (known) return known;
-  const chainPems: string[] = [];
+  const chain: X509Certificate[] = [];
   const seen = new Set([leaf.fingerprint256]);
   // Node links the chain through issuerCertificate; a root links to itself.
   for (let next = leaf.issuerCertificate; next && !seen.has(next.fingerprint256); next = next.issuerCertificate) {
     seen.add(next.fingerprint256);
-    chainPems.push(derToPem(next.raw));
+    chain.push(next);
   }
+  // The whole chain is in the key: backends behind one balancer may share a leaf and send other intermediates.
+  const key = `${[...seen].join(',')}|${servername}|${socket.authorized}|${chainError ?? ''}`;
+  const known = serverFactsMemo.get(key);
+  if (known) return known;
+  const chainPems = chain.map((certificate) => derToPem(certificate.raw));
   const nameError = serverNameError(leaf, servername);
   const facts: ServerFacts = {
     certificatePem: derToPem(leaf.raw),

@@ -38,6 +38,8 @@ export interface ScenarioRecord {
   readonly verdict: Verdict;
   /** Absent when the case was skipped. */
   readonly probe?: ProbeEvidence;
+  /** The case again, right after a refusal without a signal (which counts only when it repeats). */
+  readonly repeat?: ProbeEvidence;
   /** The valid control before the case (for server cases: the run's first control). */
   readonly control?: ProbeEvidence;
   /** The valid control probed again right after a refusal: the refusal counts only if this was accepted. */
@@ -60,7 +62,7 @@ export function scenarioRecord(
   protocol: TargetKey,
   target: string,
   verdict: Verdict,
-  probes: { probe?: CaseProbe | undefined; control?: CaseProbe | undefined; controlAfter?: CaseProbe | undefined },
+  probes: { probe?: CaseProbe | undefined; repeat?: CaseProbe | undefined; control?: CaseProbe | undefined; controlAfter?: CaseProbe | undefined },
 ): ScenarioRecord {
   return {
     caseId: conformanceCase.id,
@@ -71,6 +73,7 @@ export function scenarioRecord(
     target,
     verdict,
     ...(probes.probe ? { probe: probeEvidence(probes.probe) } : {}),
+    ...(probes.repeat ? { repeat: probeEvidence(probes.repeat) } : {}),
     ...(probes.control ? { control: probeEvidence(probes.control) } : {}),
     ...(probes.controlAfter ? { controlAfter: probeEvidence(probes.controlAfter) } : {}),
   };
@@ -112,6 +115,7 @@ export function evidenceText(record: ScenarioRecord): string {
     lines.push(`Alert (SHOULD tier): expected ${v.alert.expected.join(' or ')}; observed ${v.alert.observed ?? 'none'}${v.alert.matches ? '' : ' (mismatch)'}`);
   }
   if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome));
+  if (record.repeat) lines.push('', `Probe again (a refusal without a signal counts only when it repeats)${tries(record.repeat)}`, ...outcomeFacts(record.repeat.outcome));
   if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome));
   if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome));
   return lines.join('\n');
@@ -125,7 +129,7 @@ function tries(evidence: ProbeEvidence): string {
 
 /** The record's retries: of the case's probe and of the controls around it. */
 export function retriesOf(record: ScenarioRecord): number {
-  return [record.probe, record.control, record.controlAfter].reduce((sum, evidence) => sum + Math.max(0, (evidence?.attempts ?? 1) - 1), 0);
+  return [record.probe, record.repeat, record.control, record.controlAfter].reduce((sum, evidence) => sum + Math.max(0, (evidence?.attempts ?? 1) - 1), 0);
 }
 
 function outcomeFacts(outcome: CaseProbe['outcome']): string[] {

@@ -325,6 +325,7 @@ function probeSections(r: ScenarioRecord): Markup {
     return probeFacts(`The connection the rule was checked on: ${describeOutcome(r.control.outcome)}`, r.control, { serverCertificate: true });
   }
   return html`${probeFacts(`The probe: the case’s credential${attemptsNote(r.probe)}`, r.probe)}
+  ${r.repeat ? probeFacts(`The probe again, right after a refusal without a signal (which counts only when it repeats): ${describeOutcome(r.repeat.outcome)}${attemptsNote(r.repeat)}`, r.repeat) : ''}
   ${r.control ? html`<details class="control"><summary>The control before: the valid credential on the same target</summary>${probeFacts(`The control before: ${describeOutcome(r.control.outcome)}${attemptsNote(r.control)}`, r.control)}</details>` : ''}
   ${r.controlAfter ? html`<details class="control"><summary>The control after: the valid credential again, on a fresh connection, right after the refusal</summary>${probeFacts(`The control after: ${describeOutcome(r.controlAfter.outcome)}${attemptsNote(r.controlAfter)}`, r.controlAfter)}</details>` : ''}`;
 }

@@ -15,6 +15,32 @@ const maxRetryAfterMs = 3000;
 /** When the control is refused right after a case: the waits before each look for the target coming back. */
 export const recoveryWaitsMs: readonly number[] = [300, 1000, 2000];
 
+/**
+ * The most one case may take, its controls, retries and waits included: a
+ * bound on the whole bracket, so a target that hangs or sheds forever costs
+ * a known time, and the step never outlives the harness's own timeout.
+ */
+export function caseBudgetMs(timeoutMs: number): number {
+  return 6 * timeoutMs + 15_000;
+}
+
+/** A point in time a case's probes and waits must not pass. */
+export class Deadline {
+  readonly #at: number;
+  constructor(budgetMs: number) {
+    this.#at = performance.now() + budgetMs;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.#at - performance.now());
+  }
+
+  /** Is there time left for a probe of at least `ms`? */
+  allows(ms = 1): boolean {
+    return this.remainingMs() >= ms;
+  }
+}
+
 /** Whether to probe again: only a shed probe says nothing, and might say something on a second try. */
 export function shouldRetry(outcome: Outcome, attemptsSoFar: number): boolean {
   return outcome.kind === 'shed' && attemptsSoFar < maxAttempts;

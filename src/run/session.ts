@@ -6,7 +6,8 @@ import { createRunPki, loopbackHosts, type LeafTemplate, type RunPki } from '../
 import { probe, type ClientCredential } from '../probe/probe.js';
 import { describeOutcome, type Outcome } from '../probe/outcome.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pacer, recoveryWaitsMs, retryDelayMs, shouldRetry } from './pacing.js';
+import { caseBudgetMs, Deadline, Pacer, recoveryWaitsMs, retryDelayMs, shouldRetry } from './pacing.js';
+import { refusalSignal } from '../verdict/refusal-signal.js';
 import type { RunningServer, ServerFlaw } from '../servers/index.js';
 import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certificate-flaws.js';
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
@@ -32,10 +33,15 @@ export interface BracketedProbe {
   readonly probe?: CaseProbe;
   readonly before: CaseProbe;
   readonly after?: CaseProbe;
+  /** The case again, right after a refusal without a signal: such a refusal counts only when it repeats. */
+  readonly repeat?: CaseProbe;
   /** The control stayed refused after this case's refusal, through every wait for recovery. */
   readonly targetLost?: boolean;
   readonly notProbedBecause?: string;
 }
+
+/** A credential older than this is minted again (see userCaLifetime: leaves live an hour, issuers are renewed 10 minutes before their end). */
+const remintAfterMs = 30 * 60_000;
 
 /** Once a target is lost, how many more control probes the run spends looking for it before giving up on it. */
 const probesForLostTarget = 2;
@@ -72,7 +78,7 @@ export class RunSession {
   /** The case probed last on each target: what a lost target is reported lost after. */
   readonly #lastCase = new Map<TargetKey, string>();
   #closed: Promise<void> | undefined;
-  readonly #credentials = new Map<string, Promise<ClientCredential | undefined>>();
+  readonly #credentials = new Map<string, { readonly credential: Promise<ClientCredential | undefined>; readonly mintedAt: number }>();
 
   /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
   constructor(
@@ -150,13 +156,16 @@ export class RunSession {
   /**
    * Probes a case inside a bracket of controls. Before: the latest control
    * on this path must have been accepted (after anything odd, a fresh one
-   * is probed). After a refusal: the control again, on a fresh connection;
-   * if the target no longer accepts it, the run waits for it to come back
-   * and probes the case once more, or reports the target lost. Costs one
-   * control per refusal; accepted cases need none (the target is plainly up).
+   * is probed). A refusal without a signal (a bare close, an HTTP 400) is
+   * probed once more, back to back: a target that drops every other
+   * connection must not pass as one that refuses. After a refusal: the
+   * control again, on a fresh connection; if the target no longer accepts
+   * it, the run waits for it to come back and probes the case once more, or
+   * reports the target lost. All of it within one deadline (caseBudgetMs).
    */
   async probeBracketed(conformanceCase: ClientCase, protocol: TargetKey): Promise<BracketedProbe> {
-    let before = await this.#controlBefore(protocol);
+    const deadline = new Deadline(caseBudgetMs(this.settings.timeoutMs));
+    let before = await this.#controlBefore(protocol, deadline);
     this.#lastCase.set(protocol, conformanceCase.id);
     for (let round = 1; ; round += 1) {
       if (before.outcome.kind !== 'accepted') {
@@ -166,25 +175,32 @@ export class RunSession {
           : undefined;
         return { before, ...(because ? { notProbedBecause: because } : {}) };
       }
-      const caseProbe = await this.probeCase(conformanceCase, protocol);
-      if (caseProbe.outcome.kind !== 'rejected') {
-        // Accepted: the target is plainly up. Shed or unanswered: look at the target again before the next case.
-        if (caseProbe.outcome.kind !== 'accepted') this.#recheck.add(protocol);
-        return { probe: caseProbe, before };
+      const caseProbe = await this.probeCase(conformanceCase, protocol, { deadline });
+      const { outcome } = caseProbe;
+      const repeat = outcome.kind === 'rejected' && refusalSignal(outcome) === 'bare' && deadline.allows() ? await this.probeCase(conformanceCase, protocol, { deadline }) : undefined;
+      // A refusal, unless the repeat got through; a repeat that got no answer still needs the control after (did the target die?).
+      const refused = outcome.kind === 'rejected' && repeat?.outcome.kind !== 'accepted';
+      if (!refused) {
+        // Accepted (at once, or on the repeat): the target is plainly up. Shed or unanswered: look at the target again before the next case.
+        const last = repeat ?? caseProbe;
+        if (last.outcome.kind !== 'accepted') this.#recheck.add(protocol);
+        return { probe: caseProbe, before, ...(repeat ? { repeat } : {}) };
       }
-      const after = await this.probeCase(controlCase(protocol), protocol);
+      const withRepeat = { probe: caseProbe, before, ...(repeat ? { repeat } : {}) };
+      if (!deadline.allows()) return withRepeat;
+      const after = await this.probeCase(controlCase(protocol), protocol, { deadline });
       this.#lastControl.set(protocol, after);
-      if (after.outcome.kind === 'accepted') return { probe: caseProbe, before, after };
-      const recovered = await this.#awaitRecovery(protocol, conformanceCase.id);
-      if (!recovered) return { probe: caseProbe, before, after, targetLost: true };
+      if (after.outcome.kind === 'accepted') return { ...withRepeat, after };
+      const recovered = await this.#awaitRecovery(protocol, conformanceCase.id, deadline);
+      if (!recovered) return { ...withRepeat, after, targetLost: true };
       // It came back: the refusal may have been the outage. Once more, bracketed anew; a second time, it stays inconclusive.
-      if (round >= 2) return { probe: caseProbe, before, after };
+      if (round >= 2) return { ...withRepeat, after };
       before = recovered;
     }
   }
 
   /** The latest control on this path if it was accepted; otherwise a fresh one (sparingly, once the target is lost). */
-  async #controlBefore(protocol: TargetKey): Promise<CaseProbe> {
+  async #controlBefore(protocol: TargetKey, deadline: Deadline): Promise<CaseProbe> {
     const latest = this.#lastControl.get(protocol) ?? (await this.control(protocol));
     if (latest.outcome.kind === 'accepted' && !this.#recheck.has(protocol)) return latest;
     this.#recheck.delete(protocol);
@@ -193,20 +209,24 @@ export class RunSession {
       if (lost.probesLeft <= 0) return latest;
       lost.probesLeft -= 1;
     }
-    const fresh = await this.probeCase(controlCase(protocol), protocol);
+    const fresh = await this.probeCase(controlCase(protocol), protocol, { deadline });
     this.#lastControl.set(protocol, fresh);
-    if (fresh.outcome.kind === 'accepted') this.#lost.delete(protocol);
-    // The target stopped accepting the valid credential between cases: stop spending a full probe (and its timeout) on every case.
-    else if (!lost) this.#markLost(protocol, this.#lastCase.get(protocol) ?? 'the start of the run');
-    return fresh;
+    if (fresh.outcome.kind === 'accepted') {
+      this.#lost.delete(protocol);
+      return fresh;
+    }
+    if (lost) return fresh;
+    // The target stopped accepting the valid credential between cases: give it the same chance to come back as after a refusal.
+    return (await this.#awaitRecovery(protocol, this.#lastCase.get(protocol) ?? 'the start of the run', deadline)) ?? fresh;
   }
 
   /** Waits for the target to accept the valid credential again; undefined (and the target marked lost) if it does not. */
-  async #awaitRecovery(protocol: TargetKey, afterCase: string): Promise<CaseProbe | undefined> {
+  async #awaitRecovery(protocol: TargetKey, afterCase: string, deadline: Deadline): Promise<CaseProbe | undefined> {
     for (const waitMs of recoveryWaitsMs) {
+      if (!deadline.allows(waitMs + 1)) break;
       await sleep(waitMs);
       // One try per look: the waits between looks are the backoff.
-      const control = await this.probeCase(controlCase(protocol), protocol, { retryShed: false });
+      const control = await this.probeCase(controlCase(protocol), protocol, { retryShed: false, deadline });
       this.#lastControl.set(protocol, control);
       if (control.outcome.kind === 'accepted') return control;
     }
@@ -220,9 +240,10 @@ export class RunSession {
   }
 
   /** One case's probe; a probe the target shed (load, rate, draining) is tried again, a bounded number of times. */
-  async probeCase(conformanceCase: ClientCase, protocol: TargetKey, options: { retryShed: boolean } = { retryShed: true }): Promise<CaseProbe> {
+  async probeCase(conformanceCase: ClientCase, protocol: TargetKey, options: { retryShed?: boolean; deadline?: Deadline } = {}): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
+    const deadline = options.deadline ?? new Deadline(caseBudgetMs(this.settings.timeoutMs));
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -230,14 +251,16 @@ export class RunSession {
       const outcome = await probe({
         target,
         credential,
-        timeoutMs: this.settings.timeoutMs,
+        // Never past the case's deadline; at least a moment, so a probe always gets to say something.
+        timeoutMs: Math.max(100, Math.min(this.settings.timeoutMs, deadline.remainingMs())),
         ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
         ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
         ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
       });
       this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
-      if (!options.retryShed || !shouldRetry(outcome, attempts)) return { target, credential, outcome, attempts };
-      await sleep(retryDelayMs(outcome, attempts));
+      const delayMs = retryDelayMs(outcome, attempts);
+      if (options.retryShed === false || !shouldRetry(outcome, attempts) || !deadline.allows(delayMs + 100)) return { target, credential, outcome, attempts };
+      await sleep(delayMs);
     }
   }
 
@@ -245,17 +268,18 @@ export class RunSession {
   credential(conformanceCase: ClientCase): Promise<ClientCredential | undefined> {
     // Every case that presents the valid credential presents the very same one.
     const key = conformanceCase.credential.kind === 'valid' ? 'valid' : conformanceCase.id;
-    let credential = this.#credentials.get(key);
-    if (!credential) {
-      credential = this.#mint(conformanceCase);
-      this.#credentials.set(key, credential);
-    }
+    const minted = this.#credentials.get(key);
+    // Made again after a while: under a user's CA a credential lives about an hour, and a long run must not present one past its end.
+    if (minted && Date.now() - minted.mintedAt < remintAfterMs) return minted.credential;
+    const credential = this.#mint(conformanceCase);
+    this.#credentials.set(key, { credential, mintedAt: Date.now() });
     return credential;
   }
 
   /** Makes the case present this credential, minted before the session existed (the pinned server's). */
   seedCredential(conformanceCase: ClientCase, credential: ClientCredential): void {
-    this.#credentials.set(conformanceCase.id, Promise.resolve(credential));
+    // Never made again: the pinned server trusts exactly this certificate.
+    this.#credentials.set(conformanceCase.id, { credential: Promise.resolve(credential), mintedAt: Number.POSITIVE_INFINITY });
   }
 
   async #mint(conformanceCase: ClientCase): Promise<ClientCredential | undefined> {

@@ -63,6 +63,8 @@ export const defaultClientSpiffeId = 'spiffe://example.org/client';
 /** The URI SAN of the reference servers' own certificate. */
 export const referenceServerSpiffeId = 'spiffe://example.org/server';
 export const defaultTimeoutMs = 5000;
+/** The most --timeout may be: one probe's ceiling, which every wait of a case is a multiple of. */
+export const maxTimeoutMs = 120_000;
 /** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
 export const referenceProtocols: readonly TargetKey[] = ['grpc', 'http2', 'tls', 'pinned'];
 

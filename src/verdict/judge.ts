@@ -1,5 +1,6 @@
 import { refusalMayPrecedeCertificate, type ClientCase, type ConformanceCase, type ServerCase, type ServerCheckContext } from '../catalogue/case.js';
 import { describeNotPresented } from '../probe/client-flight.js';
+import { refusalSignal, saysNoCertificateReceived } from './refusal-signal.js';
 import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
 
 /**
@@ -43,6 +44,8 @@ export interface Verdict {
 export interface Bracket {
   readonly before: Outcome | undefined;
   readonly after?: Outcome;
+  /** The case probed again right after a refusal without a signal (a bare close, an HTTP 400), which counts only when it repeats. */
+  readonly repeat?: Outcome;
   /** The control stayed refused or unreachable after this case, through every retry. */
   readonly targetLost?: boolean;
   /** Why the case was not probed at all, when it was not (the target was lost earlier). */
@@ -65,8 +68,10 @@ export interface JudgeOptions {
  * wrong CA or identity, so positive cases are inconclusive too rather than
  * failed. So: no accepted control, no verdict.
  */
-export function judge(testCase: ClientCase, outcome: Outcome | undefined, bracket: Bracket, options: JudgeOptions): Verdict {
-  const observed = outcome ? describeOutcome(outcome) : 'not probed';
+export function judge(testCase: ClientCase, first: Outcome | undefined, bracket: Bracket, options: JudgeOptions): Verdict {
+  // A bare refusal that the same credential got past on the next connection was no refusal: judge what came through.
+  const outcome = first?.kind === 'rejected' && bracket.repeat?.kind === 'accepted' ? bracket.repeat : first;
+  const observed = !outcome ? 'not probed' : outcome === first ? describeOutcome(outcome) : `${describeOutcome(outcome)}, on a second connection right after ${describeOutcome(first ?? outcome)}`;
   const expected = describeExpectation(testCase);
   const alert = outcome ? alertCheck(testCase, outcome) : undefined;
   const verdict = (status: VerdictStatus, why: string, expectationMet?: boolean): Verdict => ({
@@ -97,18 +102,38 @@ export function judge(testCase: ClientCase, outcome: Outcome | undefined, bracke
     return verdict('inconclusive', `${describeNotPresented(flight)}; whatever the target did, it did not judge this certificate`);
   }
   if (outcome.kind === 'rejected') {
-    if (flight?.flightSent !== true && !refusalMayPrecedeCertificate(testCase)) {
+    const byProtocol = refusalMayPrecedeCertificate(testCase);
+    if (flight?.flightSent !== true && !byProtocol) {
       return verdict('inconclusive', `the target refused before the client had sent its certificate (${outcome.detail}), so the refusal is not a judgement of this credential`);
     }
-    if (!after) {
-      return verdict('inconclusive', 'the valid control credential was not probed again after this refusal, so the refusal cannot be told from the target going away');
+    if (!byProtocol && flight?.certificate === 'not-requested') {
+      return verdict('inconclusive', `the server never asked for a client certificate (no CertificateRequest), so its refusal (${outcome.detail}) is not a judgement of this one`);
     }
-    if (after.kind !== 'accepted') {
+    if (!byProtocol && testCase.credential.kind !== 'none' && saysNoCertificateReceived(outcome)) {
+      return verdict('inconclusive', `the server says it received no client certificate (${outcome.tls.alert ? `alert ${outcome.tls.alert.name}` : 'its "no certificate" page'}), though one was offered: it never arrived, so the refusal is not a judgement of it`);
+    }
+    if (!byProtocol && outcome.app?.goaway?.errorCode === 'INADEQUATE_SECURITY') {
+      return verdict('inconclusive', 'GOAWAY INADEQUATE_SECURITY refuses the TLS parameters, not the certificate: no judgement of this credential');
+    }
+    // The target going away right after this credential is the first thing to say, whatever else the refusal was.
+    if (after && after.kind !== 'accepted') {
       const lost = bracket.targetLost
         ? '; it stayed so through every retry: the target may crash or hang on this very certificate, a denial of service worth a look'
         : '';
       const inconclusive = verdict('inconclusive', `the target stopped accepting the valid credential right after this probe (crash, rate limit, connection cap?): ${describeOutcome(after)}${lost}`);
       return bracket.targetLost ? { ...inconclusive, finding: 'the target stopped accepting connections right after this credential and did not come back: it may crash on this certificate (a denial of service)' } : inconclusive;
+    }
+    if (refusalSignal(outcome) === 'bare') {
+      const again = bracket.repeat;
+      if (!again) {
+        return verdict('inconclusive', `a refusal without a signal (${outcome.detail}) counts only when it repeats, and it was not probed again`);
+      }
+      if (again.kind !== 'rejected') {
+        return verdict('inconclusive', `refused without a signal (${outcome.detail}), then on a second connection: ${describeOutcome(again)}; a flaky target, not a judgement of the credential`);
+      }
+    }
+    if (!after) {
+      return verdict('inconclusive', 'the valid control credential was not probed again after this refusal, so the refusal cannot be told from the target going away');
     }
   }
   if (outcome.kind !== testCase.expect) {

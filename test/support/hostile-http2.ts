@@ -24,7 +24,15 @@ export type Http2Misbehaviour =
   /** Requests after the first `after` get this status (429 and 503 with retry-after), as a server shedding load. */
   | { readonly kind: 'shed-status'; readonly status: 400 | 429 | 503; readonly after: number }
   /** Every request gets 200 at once, then the body one byte every `byteEveryMs`, `bytes` of them: the status alone proves acceptance. */
-  | { readonly kind: 'slow-body'; readonly byteEveryMs: number; readonly bytes: number };
+  | { readonly kind: 'slow-body'; readonly byteEveryMs: number; readonly bytes: number }
+  /** Every nth connection is cut right after its handshake, the client's certificate received: a bare close that looks like a refusal. */
+  | { readonly kind: 'cut-every-nth'; readonly n: number }
+  /** Every nth request gets HTTP 400, as a flaky front end or a load shedder may: a status that looks like nginx's certificate refusal. */
+  | { readonly kind: 'status-400-every-nth'; readonly n: number }
+  /** Every request gets GOAWAY (NO_ERROR, last stream 0) once it arrived, then the connection is closed 50 ms later: a draining server. */
+  | { readonly kind: 'goaway-then-close' }
+  /** Every request gets 200 and the start of its body, then the connection is cut: the status already proved acceptance. */
+  | { readonly kind: 'answer-then-close' };
 
 export interface HostileHttp2Options {
   readonly certPem: string;
@@ -60,10 +68,13 @@ export async function startHostileHttp2(options: HostileHttp2Options): Promise<R
   const timers = new Set<NodeJS.Timeout>();
   const counts = { sessions: 0, requests: 0 };
 
+  let connections = 0;
   server.on('secureConnection', (socket: tls.TLSSocket) => {
+    connections += 1;
     const certificate = socket.getPeerCertificate();
     options.onClientCertificate?.(certificate);
     if ((options.requireCertificate ?? true) && !certificate.raw) socket.destroy();
+    else if (misbehaviour.kind === 'cut-every-nth' && connections % misbehaviour.n === 0) socket.destroy();
   });
   // Without ALPN h2 a client would otherwise wait for Node's own timeout.
   server.on('unknownProtocol', (socket) => socket.destroy());
@@ -118,6 +129,18 @@ function respond(
     stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     return;
   }
+  if (misbehaviour.kind === 'goaway-then-close') {
+    const session = stream.session;
+    session?.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
+    const timer = setTimeout(() => session?.destroy(), 50);
+    timers.add(timer);
+    return;
+  }
+  if (misbehaviour.kind === 'status-400-every-nth' && request % misbehaviour.n === 0) {
+    stream.respond({ ':status': 400, 'content-type': 'text/plain' });
+    stream.end('bad request\n');
+    return;
+  }
   if (misbehaviour.kind === 'shed-status' && late) {
     const retry = misbehaviour.status === 400 ? {} : { 'retry-after': '1' };
     stream.respond({ ':status': misbehaviour.status, 'content-type': 'text/plain', ...retry });
@@ -130,6 +153,13 @@ function respond(
     return;
   }
   stream.respond({ ':status': 200, 'content-type': 'application/json' });
+  if (misbehaviour.kind === 'answer-then-close') {
+    stream.write('{"hello":');
+    const session = stream.session;
+    const timer = setTimeout(() => session?.destroy(), 20);
+    timers.add(timer);
+    return;
+  }
   if (misbehaviour.kind !== 'slow-body') {
     stream.end(`${JSON.stringify({ hello: 'any client at all' })}\n`);
     return;
