@@ -28,6 +28,14 @@ export interface ProbeRequest {
   readonly serverCaPem?: string;
   /** Hard ceiling for the whole probe: connect, handshake, request and answer. */
   readonly timeoutMs: number;
+  /**
+   * Watch for a TLS 1.2 client flight (default true). A run may switch it off
+   * once the target is known to choose TLS 1.3, where the flight is read off
+   * secureConnect alone: the keylog callback costs every handshake. If the
+   * target picks TLS 1.2 after all, its refusals only lose their stage
+   * evidence and become inconclusive, never passes.
+   */
+  readonly watchTls12Flight?: boolean;
 }
 
 /** Most a report needs of a response body; the rest is not read. */
@@ -93,7 +101,7 @@ class ProbeRun {
     socket.once('connect', () => (this.#tls.timings.tcpConnectMs = this.#elapsed()));
     socket.once('secureConnect', () => this.#onSecureConnect(socket));
     // Only the label is read, never the secret: it tells when the client's certificate flight goes out.
-    socket.on('keylog', (line: Buffer) => this.#onKeylog(socket, line));
+    if (this.request.watchTls12Flight !== false) socket.on('keylog', (line: Buffer) => this.#onKeylog(socket, line));
     socket.on('error', (error: NodeJS.ErrnoException) => this.#connectionEnded(() => classifySocketError(error, this.#progress(), this.#tls)));
     socket.once('end', () => {
       this.#socketEnded = true;

@@ -68,6 +68,8 @@ export const referenceRawTlsGreeting = 'Hello server\n';
  */
 export class RunSession {
   readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
+  /** The TLS version the run's first control on each target negotiated. */
+  readonly #firstVersion = new Map<TargetKey, string>();
   /** The most recent control probe per target: the "before" of the next case. */
   readonly #lastControl = new Map<TargetKey, CaseProbe>();
   /** Targets that stopped accepting the valid credential: after which case, and how many looks are left. */
@@ -147,7 +149,10 @@ export class RunSession {
   control(protocol: TargetKey): Promise<CaseProbe> {
     let control = this.#controls.get(protocol);
     if (!control) {
-      control = this.probeCase(controlCase(protocol), protocol);
+      control = this.probeCase(controlCase(protocol), protocol).then((first) => {
+        if (first.outcome.tls.version) this.#firstVersion.set(protocol, first.outcome.tls.version);
+        return first;
+      });
       this.#controls.set(protocol, control);
     }
     return control;
@@ -239,6 +244,16 @@ export class RunSession {
     this.#lost.set(protocol, { afterCase, probesLeft: probesForLostTarget });
   }
 
+  /**
+   * Whether this probe could end up in TLS 1.2: unless the case allows TLS 1.3
+   * and the run's first control on this target got TLS 1.3 (a server picks
+   * its highest version), it could.
+   */
+  #mayChooseTls12(protocol: TargetKey, conformanceCase: ClientCase): boolean {
+    if (conformanceCase.tlsVersions?.max !== undefined && conformanceCase.tlsVersions.max !== 'TLSv1.3') return true;
+    return this.#firstVersion.get(protocol) !== 'TLSv1.3';
+  }
+
   /** One case's probe; a probe the target shed (load, rate, draining) is tried again, a bounded number of times. */
   async probeCase(conformanceCase: ClientCase, protocol: TargetKey, options: { retryShed?: boolean; deadline?: Deadline } = {}): Promise<CaseProbe> {
     const target = this.target(protocol);
@@ -256,6 +271,7 @@ export class RunSession {
         ...(this.serverCaPem ? { serverCaPem: this.serverCaPem } : {}),
         ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
         ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
+        watchTls12Flight: this.#mayChooseTls12(protocol, conformanceCase),
       });
       this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
       const delayMs = retryDelayMs(outcome, attempts);
