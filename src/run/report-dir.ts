@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { cleanUpAtExit } from '../exit-cleanup.js';
@@ -101,16 +101,44 @@ export class ReportDir {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`--report-dir ${given} cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       }
+      const staleText = this.#lockText();
       const owner = this.#lockOwner();
       if (owner && ownerMayBeAlive(owner)) throw new InputError(heldBy(given, owner, this.#lock));
-      // Dead owner, or a note that never got its contents: stale.
+      // Dead owner, or a note that never got its contents: stale. Taken over by a rename, which one run alone can win,
+      // then checked: if what was moved is not the stale note read above, another run had taken the lock over in the
+      // meantime, and its lock is put back rather than removed.
+      const moved = `${this.#lock}.stale-${process.pid}`;
       try {
-        unlinkSync(this.#lock);
+        renameSync(this.#lock, moved);
       } catch {
-        // Another run took it over first; the next attempt finds its lock.
+        continue; // Another run moved it first; the next attempt finds that run's lock.
       }
+      let movedText: string | undefined;
+      try {
+        movedText = readFileSync(moved, 'utf8');
+      } catch {
+        movedText = undefined;
+      }
+      if (movedText !== staleText) {
+        try {
+          linkSync(moved, this.#lock);
+        } catch {
+          // A lock is there again already: that run holds the folder.
+        }
+        rmSync(moved, { force: true });
+        throw new InputError(`--report-dir ${given} is being claimed by another mtlspec run at the same moment; try again`);
+      }
+      rmSync(moved, { force: true });
     }
     throw new InputError(`--report-dir ${given} is being claimed by another mtlspec run at the same moment; try again`);
+  }
+
+  #lockText(): string | undefined {
+    try {
+      return readFileSync(this.#lock, 'utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   #lockOwner(): (ProcessOwner & { startedAt?: string }) | undefined {
