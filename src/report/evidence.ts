@@ -7,7 +7,8 @@ import { appFactsOf, type ClientFlight } from '../probe/outcome.js';
 /** Whether the certificate really went out, in words: the evidence a refusal rests on. */
 export function certificatePresentation(flight: ClientFlight | undefined): string {
   if (!flight) return 'unknown';
-  const allowed = flight.sharedSigalgs?.length ? ` (the server allows ${flight.sharedSigalgs.join(', ')})` : '';
+  // Node names rsa_pss_rsae and rsa_pss_pss alike: shown once.
+  const allowed = flight.sharedSigalgs?.length ? ` (the server allows ${[...new Set(flight.sharedSigalgs)].join(', ')})` : '';
   switch (flight.certificate) {
     case 'sent':
       return `sent${allowed}`;
