@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRunPki, loopbackHosts, PrivateDir } from '../src/pki/index.js';
-import { failingScenarios, runCli, scenariosMarked, type CliRun } from './support/cli.js';
+import { runCli, type CliRun } from './support/cli.js';
 import { startNginx, type NginxOptions, type RunningNginx } from './support/nginx.js';
 import { startSServer, type RunningSServer, type SServerOptions } from './support/s-server.js';
+import { assertVerdicts, skippedByDefault, spiffeCases, undeclared, verdictLines, verificationCases, type ExpectedVerdicts } from './support/verdicts.js';
 
 /**
  * The CLI's verdicts against real servers nobody here wrote: nginx and
@@ -40,40 +41,14 @@ const sServerConfigs: Record<Extract<ServerName, `s_server${string}`>, Pick<SSer
   's_server tls12': { verifyReturnError: true, tls13Only: false, mode: 'rev' },
 };
 
-interface Expected {
-  code: number;
-  /** Exact ids of the FAIL lines (the target's one protocol is implied). */
-  failing: string[];
-  /** Exact ids of the SKIP lines. */
-  skipped: string[];
-}
-
 interface RunCase {
   name: string;
   server: ServerName;
   /** Appended to the target URL (nginx serves /hello). */
   path?: string;
   args?: string[];
-  expected: Expected;
+  expected: ExpectedVerdicts;
 }
-
-/**
- * Skipped, with the reason, unless the run declares the target's policy:
- * the SPIFFE cases without --spiffe-id, the CRL case without
- * --target-has-crl, the server's SPIFFE ID without --server-spiffe-id.
- */
-const spiffeCases = ['spiffe/wrong-id', 'spiffe/wrong-trust-domain', 'spiffe/two-uri-sans', 'spiffe/non-spiffe-uri', 'spiffe/root-path', 'spiffe/svid-is-ca', 'spiffe/keycertsign-on-leaf'];
-const undeclared = ['x509/revocation/revoked', 'server/spiffe/id'];
-const skippedByDefault = [...undeclared, ...spiffeCases];
-
-/** Every refusal that rests on verifying the certificate chain, as OpenSSL does it. */
-const verificationCases = [
-  'x509/chain/bad-signature', 'x509/chain/impostor-ca', 'x509/chain/intermediate-missing', 'x509/chain/issuer-not-ca',
-  'x509/chain/issuer-without-keycertsign', 'x509/chain/self-signed', 'x509/chain/untrusted-ca',
-  'x509/crypto/md5-signature', 'x509/crypto/rsa-1024', 'x509/crypto/sha1-signature',
-  'x509/usage/eku-code-signing-only', 'x509/usage/eku-server-auth-only', 'x509/usage/ku-without-digital-signature', 'x509/usage/unknown-critical-extension',
-  'x509/validity/expired', 'x509/validity/not-yet-valid',
-];
 
 /**
  * What a user types in a shell: `--send "hello\n"` reaches the CLI as a
@@ -155,11 +130,6 @@ const runCases: readonly RunCase[] = [
     expected: { code: 1, failing: ['tls/version/tls12'], skipped: skippedByDefault },
   },
 ];
-
-/** The "SKIP <case> over <protocol>" lines, as "case@protocol" keys. */
-function skippedScenarios(stdout: string): string[] {
-  return scenariosMarked(stdout, 'SKIP');
-}
 
 /** The base64 between a PEM's armour lines, on one line. */
 function pemBody(pem: string): string {
@@ -273,15 +243,8 @@ describe('mtlspec run --target against servers we did not write', { concurrency:
         cliTimeoutMs,
       );
       // The verdict lines, so a passing run still shows what it saw and how long each probe took.
-      for (const line of run.stdout.split('\n').filter((l) => /^\s+(\[\s*\d+\/\d+\]\s+)?[A-Z]+\s+\S+ over |^mtlspec: \d+ scenarios/.test(l))) t.diagnostic(line.trim());
-      const why = explain(run, server);
-      const protocol = url.startsWith('tls:') ? 'tls' : 'http2';
-      const keys = (ids: string[]): string[] => ids.map((id) => `${id}@${protocol}`).sort();
-      assert.deepEqual(failingScenarios(run.stdout), keys(expected.failing), why);
-      assert.deepEqual(skippedScenarios(run.stdout), keys(expected.skipped), why);
-      const failed = expected.failing.length;
-      assert.match(run.stdout, new RegExp(`^mtlspec: \\d+ scenarios: \\d+ passed( \\(\\+\\d+ passed with a SHOULD warning\\))?, ${failed} failed, 0 inconclusive, ${expected.skipped.length} skipped, 5 informational in [\\d.]+ s; report: `, 'm'), why);
-      assert.equal(run.code, expected.code, why);
+      for (const line of verdictLines(run.stdout)) t.diagnostic(line);
+      assertVerdicts(run, url, expected, explain(run, server));
 
       // A user's CA key never appears in any report: not as PEM, and not as
       // bare base64 either. The slice comes from the middle of the key's body

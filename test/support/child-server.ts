@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
 /**
@@ -27,6 +27,47 @@ export function pickFreePort(host: string = loopbackHost): Promise<number> {
       server.close(() => (port > 0 ? resolve(port) : reject(new Error(`could not pick a free port on ${host}`))));
     });
   });
+}
+
+/**
+ * Thrown by a start attempt whose server found its port taken: another
+ * process won the race pickFreePort leaves open, and another port will do.
+ */
+export class PortTaken extends Error {}
+
+/**
+ * Starts a server on a port from pickFreePort, trying a new port when
+ * `start` throws PortTaken, at most `attempts` times; any other error is
+ * thrown at once.
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      return await start(await pickFreePort());
+    } catch (error) {
+      if (!(error instanceof PortTaken)) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError ?? new Error('no start attempt was made');
+}
+
+/**
+ * The version a server prints for `args` (e.g. `nginx -v`, on stderr), read
+ * once per process: `pattern`'s first group.
+ */
+const versions = new Map<string, string>();
+export function serverVersion(command: string, args: readonly string[], pattern: RegExp): string {
+  const key = `${command} ${args.join(' ')}`;
+  const known = versions.get(key);
+  if (known) return known;
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+  const text = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  const version = pattern.exec(text)?.[1];
+  if (!version) throw new Error(`cannot read the version from "${key}": ${result.error?.message ?? text.trim()}`);
+  versions.set(key, version);
+  return version;
 }
 
 /** Keeps the last `limit` characters of a stream: enough to explain a failure, never a memory leak. */
@@ -183,6 +224,60 @@ export async function waitForOutput(process_: ServerProcess, marker: RegExp, tim
     if (process_.exit) throw new Error(`exited (${describeExit(process_.exit)}) before printing ${marker}`);
     if (Date.now() > deadline) throw new Error(`did not print ${marker} within ${timeoutMs} ms`);
     await delay(25);
+  }
+}
+
+/**
+ * For servers we wrote the main of (the grpc-go and grpcio fixtures): they
+ * bind port 0 themselves and print "LISTENING <port>" once bound, so the
+ * port is theirs, with no pick-then-bind race to retry. Resolves with it.
+ */
+export async function waitForAnnouncedPort(process_: ServerProcess, timeoutMs: number): Promise<number> {
+  const marker = /^LISTENING (\d+)$/m;
+  await waitForOutput(process_, marker, timeoutMs);
+  return Number(marker.exec(process_.output)?.[1]);
+}
+
+/** A server a fixture started, with its directory of PEMs. */
+export interface StartedServer {
+  port: number;
+  /** Its stdout and stderr, interleaved: the server's own account when a test surprises. */
+  output(): string;
+  /** Stops the server, then removes its directory. */
+  close(): Promise<void>;
+}
+
+/** What a fixture hands back once `server` listens on `port`: close() stops it, then removes `dir`. */
+export function startedServer(server: ServerProcess, port: number, dir: { remove(): void }): StartedServer {
+  return {
+    port,
+    output: () => server.output,
+    close: async () => {
+      await server.stop();
+      dir.remove();
+    },
+  };
+}
+
+/**
+ * Starts `command` in `dir` and waits for its "LISTENING <port>" line. On
+ * failure it stops the server, removes `dir` and throws one error that says
+ * `what` did not start, with the command and its last output lines.
+ */
+export async function startAnnouncingServer(
+  what: string,
+  command: string,
+  args: readonly string[],
+  dir: { path: string; remove(): void },
+  timeoutMs: number,
+): Promise<StartedServer> {
+  const server = new ServerProcess(command, args, dir.path);
+  try {
+    return startedServer(server, await waitForAnnouncedPort(server, timeoutMs), dir);
+  } catch (error) {
+    await server.stop();
+    dir.remove();
+    throw new Error(`${what} did not start: ${(error as Error).message}\ncommand: ${command} ${args.join(' ')}\n${lastLines(server.output)}`);
   }
 }
 

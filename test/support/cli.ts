@@ -62,9 +62,13 @@ export interface ScenarioLine {
   readonly target: string;
 }
 
-/** The per-scenario lines the terminal shows: "  [12/140] FAIL  <case> over <target> (9 ms)". */
+/**
+ * The per-scenario lines the terminal shows: "  [12/140] FAIL  <case> over
+ * <target> (9 ms)", or "(1274 ms, 2 retries after the target shed a probe)"
+ * for a case that needed retries.
+ */
 export function scenarioLines(stdout: string): ScenarioLine[] {
-  return [...stdout.matchAll(/^\s+(?:\[\s*\d+\/\d+\]\s+)?([A-Z]+)\s+(\S+) over (\S+) \(\d+ ms\)/gm)].map((m) => ({ mark: m[1] ?? '', caseId: m[2] ?? '', target: m[3] ?? '' }));
+  return [...stdout.matchAll(/^\s+(?:\[\s*\d+\/\d+\]\s+)?([A-Z]+)\s+(\S+) over (\S+) \(\d+ ms[,)]/gm)].map((m) => ({ mark: m[1] ?? '', caseId: m[2] ?? '', target: m[3] ?? '' }));
 }
 
 /** "case@target" keys of the lines with this mark, sorted. */

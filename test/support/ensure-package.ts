@@ -44,25 +44,34 @@ export function findCommand(command: string): string | undefined {
  * Throws one error that says what failed and how to fix it by hand.
  */
 export function ensureCommand(command: string, debianPackage: string): void {
-  if (findCommand(command) !== undefined) return;
+  ensurePackage(debianPackage, `"${command}"`, () => findCommand(command) !== undefined);
+}
+
+/**
+ * Installs `debianPackage` with apt-get unless `isInstalled()` already holds,
+ * for what is not a command on the PATH: a Python module, a tree of Go
+ * sources. `what` names it in errors ('the Python module "grpc"').
+ */
+export function ensurePackage(debianPackage: string, what: string, isInstalled: () => boolean): void {
+  if (isInstalled()) return;
   const fix = `install it by hand: apt-get install ${debianPackage}`;
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    throw new Error(`"${command}" is not installed and the tests can only install it as root on Debian; ${fix}`);
+    throw new Error(`${what} is not installed and the tests can only install it as root on Debian; ${fix}`);
   }
   if (findCommand('apt-get') === undefined) {
-    throw new Error(`"${command}" is not installed and this machine has no apt-get; ${fix}`);
+    throw new Error(`${what} is not installed and this machine has no apt-get; ${fix}`);
   }
   if (!aptUpdated) {
-    aptGet(['update'], updateTimeoutMs, command, fix);
+    aptGet(['update'], updateTimeoutMs, what, fix);
     aptUpdated = true;
   }
-  aptGet(['install', '-y', '--no-install-recommends', debianPackage], installTimeoutMs, command, fix);
-  if (findCommand(command) === undefined) {
-    throw new Error(`apt-get installed ${debianPackage} but "${command}" is still not found; ${fix}`);
+  aptGet(['install', '-y', '--no-install-recommends', debianPackage], installTimeoutMs, what, fix);
+  if (!isInstalled()) {
+    throw new Error(`apt-get installed ${debianPackage} but ${what} is still not found; ${fix}`);
   }
 }
 
-function aptGet(args: readonly string[], timeoutMs: number, command: string, fix: string): void {
+function aptGet(args: readonly string[], timeoutMs: number, what: string, fix: string): void {
   const result = spawnSync(
     'apt-get',
     // Another apt run (a parallel test file, unattended upgrades) may hold the
@@ -77,13 +86,13 @@ function aptGet(args: readonly string[], timeoutMs: number, command: string, fix
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const what = `apt-get ${args.join(' ')} (needed for "${command}")`;
+  const step = `apt-get ${args.join(' ')} (needed for ${what})`;
   if (result.error) {
     const timedOut = (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-    throw new Error(`${what} ${timedOut ? `timed out after ${timeoutMs / 1000} s` : `could not run: ${result.error.message}`}; ${fix}`);
+    throw new Error(`${step} ${timedOut ? `timed out after ${timeoutMs / 1000} s` : `could not run: ${result.error.message}`}; ${fix}`);
   }
   if (result.status !== 0) {
     const output = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).join('\n');
-    throw new Error(`${what} failed with ${result.signal ?? `exit code ${result.status}`}; ${fix}\n${output}`);
+    throw new Error(`${step} failed with ${result.signal ?? `exit code ${result.status}`}; ${fix}\n${output}`);
   }
 }

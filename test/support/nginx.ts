@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrivateDir } from '../../src/pki/private-dir.js';
-import { describeExit, lastLines, loopbackHost, pickFreePort, ServerProcess, waitForPort } from './child-server.js';
+import { describeExit, lastLines, loopbackHost, PortTaken, ServerProcess, serverVersion, startOnFreePort, waitForPort } from './child-server.js';
 import { ensureCommand, findCommand } from './ensure-package.js';
 
 /**
@@ -38,12 +37,12 @@ export interface RunningNginx {
 }
 
 const readyTimeoutMs = 5000;
-const portAttempts = 3;
 
 export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
   ensureCommand('nginx', 'nginx');
   const nginx = findCommand('nginx') ?? 'nginx';
-  const version = nginxVersion(nginx);
+  // `nginx -v` prints "nginx version: nginx/1.22.1", on stderr.
+  const version = serverVersion(nginx, ['-v'], /nginx\/(\d+\.\d+\.\d+)/);
   const dir = new PrivateDir('mtlspec-nginx-');
   try {
     const files = {
@@ -53,9 +52,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
       errorLog: path.join(dir.path, 'error.log'),
       pid: path.join(dir.path, 'nginx.pid'),
     };
-    let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= portAttempts; attempt++) {
-      const port = await pickFreePort();
+    return await startOnFreePort(async (port) => {
       const config = nginxConfig({ ...options, dir: dir.path, files, port, version });
       const configPath = dir.write('nginx.conf', config);
       // -e: nginx opens its compiled-in error log (/var/log/nginx) before it
@@ -69,14 +66,12 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
       } catch (error) {
         await server.stop();
         const log = readTail(files.errorLog);
-        lastError = new Error(
+        const message =
           `nginx ${version} did not start: ${(error as Error).message}\n` +
-            `command: ${nginx} ${args.join(' ')}\n--- error.log ---\n${log}\n--- stdout/stderr ---\n${lastLines(server.output)}`,
-        );
+          `command: ${nginx} ${args.join(' ')}\n--- error.log ---\n${log}\n--- stdout/stderr ---\n${lastLines(server.output)}`;
         // Lost the port race: pick another. (stderr, not the log: the log
         // keeps earlier attempts' lines.)
-        if (/Address already in use/.test(server.output)) continue;
-        throw lastError;
+        throw /Address already in use/.test(server.output) ? new PortTaken(message) : new Error(message);
       }
       return {
         port,
@@ -93,25 +88,11 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
           dir.remove();
         },
       };
-    }
-    throw lastError ?? new Error('nginx did not start');
+    });
   } catch (error) {
     dir.remove();
     throw error;
   }
-}
-
-let cachedVersion: string | undefined;
-
-/** `nginx -v` prints "nginx version: nginx/1.22.1", on stderr. */
-function nginxVersion(nginx: string): string {
-  if (cachedVersion) return cachedVersion;
-  const result = spawnSync(nginx, ['-v'], { encoding: 'utf8', timeout: 10_000 });
-  const text = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  const match = /nginx\/(\d+\.\d+\.\d+)/.exec(text);
-  if (!match?.[1]) throw new Error(`cannot read nginx's version from "${nginx} -v": ${result.error?.message ?? text.trim()}`);
-  cachedVersion = match[1];
-  return cachedVersion;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { PrivateDir } from '../../src/pki/private-dir.js';
-import { lastLines, loopbackHost, pickFreePort, ServerProcess, waitForOutput } from './child-server.js';
+import { lastLines, loopbackHost, PortTaken, ServerProcess, startedServer, startOnFreePort, waitForOutput } from './child-server.js';
 import { ensureCommand, findCommand } from './ensure-package.js';
 
 /**
@@ -53,7 +53,6 @@ export interface RunningSServer {
 }
 
 const readyTimeoutMs = 5000;
-const portAttempts = 3;
 
 export async function startSServer(options: SServerOptions): Promise<RunningSServer> {
   ensureCommand('openssl', 'openssl');
@@ -65,9 +64,7 @@ export async function startSServer(options: SServerOptions): Promise<RunningSSer
       key: dir.write('server.key', options.keyPem),
       clientCa: dir.write('client-ca.pem', options.clientCaPem),
     };
-    let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= portAttempts; attempt++) {
-      const port = await pickFreePort();
+    return await startOnFreePort(async (port) => {
       const args = [
         's_server',
         '-accept', `${loopbackHost}:${port}`,
@@ -90,23 +87,12 @@ export async function startSServer(options: SServerOptions): Promise<RunningSSer
         await waitForOutput(server, /^ACCEPT$/m, readyTimeoutMs);
       } catch (error) {
         await server.stop();
-        lastError = new Error(
-          `openssl s_server did not start: ${(error as Error).message}\ncommand: ${openssl} ${args.join(' ')}\n${lastLines(server.output)}`,
-        );
-        if (/Address already in use/.test(server.output)) continue; // lost the port race: pick another
-        throw lastError;
+        const message = `openssl s_server did not start: ${(error as Error).message}\ncommand: ${openssl} ${args.join(' ')}\n${lastLines(server.output)}`;
+        // PortTaken: another process won the port race, another port will do.
+        throw /Address already in use/.test(server.output) ? new PortTaken(message) : new Error(message);
       }
-      return {
-        port,
-        url: `tls://${loopbackHost}:${port}`,
-        output: () => server.output,
-        close: async () => {
-          await server.stop();
-          dir.remove();
-        },
-      };
-    }
-    throw lastError ?? new Error('openssl s_server did not start');
+      return { ...startedServer(server, port, dir), url: `tls://${loopbackHost}:${port}` };
+    });
   } catch (error) {
     dir.remove();
     throw error;
