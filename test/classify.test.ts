@@ -74,6 +74,12 @@ describe('socket errors', () => {
     }
   });
 
+  it('for a case judged at the ClientHello (an old TLS version), a reset there is its bare refusal', () => {
+    const o = classifySocketError(error('ECONNRESET'), { ...beforeFlight, judgedAtHello: true }, facts());
+    assert.equal(o.kind === 'rejected' && o.stage, 'handshake');
+    assert.equal(o.tls.alert, undefined);
+  });
+
   it('a reset after a TLS 1.2 client sent its certificate (before the server Finished) is a handshake refusal', () => {
     const o = classifySocketError(error('ECONNRESET'), afterTls12Flight, facts());
     assert.equal(o.kind === 'rejected' && o.stage, 'handshake');

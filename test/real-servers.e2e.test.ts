@@ -90,15 +90,10 @@ const grpcioSilentRefusals = [...chainCases, 'tls/no-client-cert'];
 
 /**
  * grpcio refuses TLS 1.1 and 1.0 by closing the connection (a TCP reset, as
- * the CLI sees it) right after the ClientHello, without an alert. The README
- * says "only the protocol-version cases may be refused at the ClientHello",
- * but the probe classifies any reset or EOF before the client's certificate
- * went out as "shed" before the verdict can apply that exception, so both
- * cases come out inconclusive after two retries (~1.3 s each) instead of
- * passing with a SHOULD warning for the missing protocol_version alert.
- * That is a bug in mtlspec (src/probe/classify.ts classifySocketError runs
- * before src/verdict/judge.ts refusalMayPrecedeCertificate), pinned here as
- * it behaves today so that fixing it shows up as a change to this list.
+ * the CLI sees it) right after the ClientHello, without an alert. A version
+ * case is judged from the ClientHello, so that close is its refusal: a bare
+ * one, probed twice and bracketed by controls, then passed with a SHOULD
+ * warning for the missing protocol_version alert.
  */
 const refusedAtHelloWithoutAlert = ['tls/version/tls10', 'tls/version/tls11'];
 
@@ -139,8 +134,7 @@ const runCases: readonly RunCase[] = [
       code: 1,
       failing: ['tls/version/tls12'],
       skipped: skippedByDefault,
-      inconclusive: refusedAtHelloWithoutAlert,
-      warned: [...grpcioSilentRefusals, leafIsCa],
+      warned: [...grpcioSilentRefusals, ...refusedAtHelloWithoutAlert, leafIsCa],
     },
   },
   {
@@ -155,8 +149,7 @@ const runCases: readonly RunCase[] = [
       code: 1,
       failing: [...grpcioSilentRefusals, 'tls/version/tls12'],
       skipped: skippedByDefault,
-      inconclusive: refusedAtHelloWithoutAlert,
-      warned: [leafIsCa],
+      warned: [...refusedAtHelloWithoutAlert, leafIsCa],
     },
   },
   {

@@ -7,6 +7,12 @@ export interface ConnectionProgress {
   readonly handshakeDone: boolean;
   /** The client's certificate flight went out (TLS 1.3: with its Finished; TLS 1.2: before the server's Finished). */
   readonly flightSent: boolean;
+  /**
+   * The probe offers something the server judges from the ClientHello (an
+   * old TLS version): a close there may be its refusal, and is read as a
+   * bare one (repeated, and bracketed by controls) rather than as shed.
+   */
+  readonly judgedAtHello?: boolean;
 }
 
 /**
@@ -58,7 +64,7 @@ export function classifySocketError(error: NodeJS.ErrnoException, progress: Conn
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING') {
     tls.closedBy = 'server';
-    if (!flightSent) {
+    if (!flightSent && progress.judgedAtHello !== true) {
       return {
         kind: 'shed',
         reason: 'closed-before-certificate',

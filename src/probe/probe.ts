@@ -36,6 +36,8 @@ export interface ProbeRequest {
    * evidence and become inconclusive, never passes.
    */
   readonly watchTls12Flight?: boolean;
+  /** The case is judged from the ClientHello (a TLS version): a close before the certificate flight may be its refusal. */
+  readonly judgedAtHello?: boolean;
 }
 
 /** Most a report needs of a response body; the rest is not read. */
@@ -143,7 +145,7 @@ class ProbeRun {
   }
 
   #progress(): ConnectionProgress {
-    return { handshakeDone: this.#handshakeDone, flightSent: this.#flight.flightSent };
+    return { handshakeDone: this.#handshakeDone, flightSent: this.#flight.flightSent, judgedAtHello: this.request.judgedAtHello === true };
   }
 
   #onSecureConnect(socket: tls.TLSSocket): void {
@@ -357,7 +359,7 @@ class ProbeRun {
 
   #closedWithoutAnswer(): Outcome {
     this.#tls.closedBy ??= 'server';
-    if (!this.#flight.flightSent) {
+    if (!this.#flight.flightSent && this.request.judgedAtHello !== true) {
       return { kind: 'shed', reason: 'closed-before-certificate', tls: this.#tls, detail: 'the server closed the connection before the client sent its certificate, so it never judged it' };
     }
     return {

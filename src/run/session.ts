@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { cases } from '../../fixtures/cases.js';
-import { findClientCase, selectCases, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
+import { findClientCase, refusalMayPrecedeCertificate, selectCases, type ClientCase, type ConformanceCase, type TargetKnowledge } from '../catalogue/case.js';
 import { createLogger } from '../log.js';
 import { createRunPki, loopbackHosts, type LeafTemplate, type RunPki } from '../pki/index.js';
 import { probe, type ClientCredential } from '../probe/probe.js';
@@ -272,6 +272,7 @@ export class RunSession {
         ...(conformanceCase.tlsVersions ? { tlsVersions: conformanceCase.tlsVersions } : {}),
         ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
         watchTls12Flight: this.#mayChooseTls12(protocol, conformanceCase),
+        judgedAtHello: refusalMayPrecedeCertificate(conformanceCase),
       });
       this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
       const delayMs = retryDelayMs(outcome, attempts);
