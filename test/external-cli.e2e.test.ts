@@ -169,9 +169,11 @@ describe('every connection the run makes is one the report shows', () => {
         // A user's server never sees more of mtlspec's connections at once than when scenarios probed in turn.
         assert.equal(relay.mostAtOnce(), 1);
         if (selection === '--rate 10') {
+          // The relay sees each connection a little after the CLI opens it, by as much as a busy machine delays it:
+          // single gaps jitter, but from the first to the last, n connections at 10/s span at least (n - 1) x 100 ms.
           const starts = relay.starts();
-          const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? start));
-          assert.ok(gaps.every((gap) => gap >= 90), `connections 100 ms apart at --rate 10: ${gaps.map(Math.round).join(', ')} ms`);
+          const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
+          assert.ok(span >= (starts.length - 1) * 100 - 50, `${starts.length} connections at --rate 10 spanned ${Math.round(span)} ms`);
         }
       } finally {
         await relay.close();
