@@ -36,7 +36,7 @@ Feature: The client certificate chains to a CA the server trusts
       | gRPC     | x509/chain/untrusted-ca               | RFC 5280 6.1     |
       | gRPC     | x509/chain/self-signed                | RFC 5280 6.1     |
       | gRPC     | x509/chain/impostor-ca                | RFC 5280 6.1.3   |
-      | gRPC     | x509/chain/intermediate-missing       | RFC 8446 4.4.2   |
+      | gRPC     | x509/chain/intermediate-missing       | RFC 5280 6.1     |
       | gRPC     | x509/chain/pathlen-exceeded           | RFC 5280 4.2.1.9 |
       | gRPC     | x509/chain/issuer-not-ca              | RFC 5280 6.1.4   |
       | gRPC     | x509/chain/issuer-without-keycertsign | RFC 5280 4.2.1.3 |
@@ -48,7 +48,7 @@ Feature: The client certificate chains to a CA the server trusts
       | HTTP/2   | x509/chain/untrusted-ca               | RFC 5280 6.1     |
       | HTTP/2   | x509/chain/self-signed                | RFC 5280 6.1     |
       | HTTP/2   | x509/chain/impostor-ca                | RFC 5280 6.1.3   |
-      | HTTP/2   | x509/chain/intermediate-missing       | RFC 8446 4.4.2   |
+      | HTTP/2   | x509/chain/intermediate-missing       | RFC 5280 6.1     |
       | HTTP/2   | x509/chain/pathlen-exceeded           | RFC 5280 4.2.1.9 |
       | HTTP/2   | x509/chain/issuer-not-ca              | RFC 5280 6.1.4   |
       | HTTP/2   | x509/chain/issuer-without-keycertsign | RFC 5280 4.2.1.3 |
@@ -60,7 +60,7 @@ Feature: The client certificate chains to a CA the server trusts
       | raw TLS  | x509/chain/untrusted-ca               | RFC 5280 6.1     |
       | raw TLS  | x509/chain/self-signed                | RFC 5280 6.1     |
       | raw TLS  | x509/chain/impostor-ca                | RFC 5280 6.1.3   |
-      | raw TLS  | x509/chain/intermediate-missing       | RFC 8446 4.4.2   |
+      | raw TLS  | x509/chain/intermediate-missing       | RFC 5280 6.1     |
       | raw TLS  | x509/chain/pathlen-exceeded           | RFC 5280 4.2.1.9 |
       | raw TLS  | x509/chain/issuer-not-ca              | RFC 5280 6.1.4   |
       | raw TLS  | x509/chain/issuer-without-keycertsign | RFC 5280 4.2.1.3 |

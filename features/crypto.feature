@@ -1,7 +1,7 @@
 @crypto
 Feature: The client certificate uses strong enough cryptography
-  Weak keys and broken hashes must not authenticate anyone: RSA-1024,
-  SHA-1 (RFC 9155) and MD5 signatures. Which modern key types a server
+  Weak keys and broken hashes must not authenticate anyone: RSA-1024 and
+  SHA-1 signatures (NIST SP 800-131A) and MD5 signatures (RFC 6151). Which modern key types a server
   accepts is reported for information and never fails a run.
 
   Scenario Outline: <protocol> refuses <case> (<rule>)
@@ -11,24 +11,24 @@ Feature: The client certificate uses strong enough cryptography
 
     @grpc
     Examples: gRPC
-      | protocol | case                       | rule             |
-      | gRPC     | x509/crypto/rsa-1024       | RFC 8446 4.4.2.4 |
-      | gRPC     | x509/crypto/sha1-signature | RFC 9155 2       |
-      | gRPC     | x509/crypto/md5-signature  | RFC 8446 4.4.2.4 |
+      | protocol | case                       | rule                    |
+      | gRPC     | x509/crypto/rsa-1024       | NIST SP 800-131A Rev. 2 |
+      | gRPC     | x509/crypto/sha1-signature | NIST SP 800-131A Rev. 2 |
+      | gRPC     | x509/crypto/md5-signature  | RFC 6151 2              |
 
     @http2
     Examples: HTTP/2
-      | protocol | case                       | rule             |
-      | HTTP/2   | x509/crypto/rsa-1024       | RFC 8446 4.4.2.4 |
-      | HTTP/2   | x509/crypto/sha1-signature | RFC 9155 2       |
-      | HTTP/2   | x509/crypto/md5-signature  | RFC 8446 4.4.2.4 |
+      | protocol | case                       | rule                    |
+      | HTTP/2   | x509/crypto/rsa-1024       | NIST SP 800-131A Rev. 2 |
+      | HTTP/2   | x509/crypto/sha1-signature | NIST SP 800-131A Rev. 2 |
+      | HTTP/2   | x509/crypto/md5-signature  | RFC 6151 2              |
 
     @tls
     Examples: raw TLS
-      | protocol | case                       | rule             |
-      | raw TLS  | x509/crypto/rsa-1024       | RFC 8446 4.4.2.4 |
-      | raw TLS  | x509/crypto/sha1-signature | RFC 9155 2       |
-      | raw TLS  | x509/crypto/md5-signature  | RFC 8446 4.4.2.4 |
+      | protocol | case                       | rule                    |
+      | raw TLS  | x509/crypto/rsa-1024       | NIST SP 800-131A Rev. 2 |
+      | raw TLS  | x509/crypto/sha1-signature | NIST SP 800-131A Rev. 2 |
+      | raw TLS  | x509/crypto/md5-signature  | RFC 6151 2              |
 
   Scenario Outline: <protocol> answers <case> (<rule>)
     Given the valid control credential was probed on the <protocol> target

@@ -17,8 +17,8 @@ Feature: The server authorizes the client's SPIFFE ID
       | gRPC     | spiffe/wrong-id            | SPIFFE X509-SVID 2   |
       | gRPC     | spiffe/wrong-trust-domain  | SPIFFE-ID 2.1        |
       | gRPC     | spiffe/two-uri-sans        | SPIFFE X509-SVID 2   |
-      | gRPC     | spiffe/non-spiffe-uri      | SPIFFE-ID 2          |
-      | gRPC     | spiffe/root-path           | SPIFFE X509-SVID 2   |
+      | gRPC     | spiffe/non-spiffe-uri      | SPIFFE X509-SVID 5.2 |
+      | gRPC     | spiffe/root-path           | SPIFFE X509-SVID 3.1 |
       | gRPC     | spiffe/svid-is-ca          | SPIFFE X509-SVID 4.1 |
       | gRPC     | spiffe/keycertsign-on-leaf | SPIFFE X509-SVID 4.3 |
 
@@ -28,8 +28,8 @@ Feature: The server authorizes the client's SPIFFE ID
       | HTTP/2   | spiffe/wrong-id            | SPIFFE X509-SVID 2   |
       | HTTP/2   | spiffe/wrong-trust-domain  | SPIFFE-ID 2.1        |
       | HTTP/2   | spiffe/two-uri-sans        | SPIFFE X509-SVID 2   |
-      | HTTP/2   | spiffe/non-spiffe-uri      | SPIFFE-ID 2          |
-      | HTTP/2   | spiffe/root-path           | SPIFFE X509-SVID 2   |
+      | HTTP/2   | spiffe/non-spiffe-uri      | SPIFFE X509-SVID 5.2 |
+      | HTTP/2   | spiffe/root-path           | SPIFFE X509-SVID 3.1 |
       | HTTP/2   | spiffe/svid-is-ca          | SPIFFE X509-SVID 4.1 |
       | HTTP/2   | spiffe/keycertsign-on-leaf | SPIFFE X509-SVID 4.3 |
 
@@ -39,7 +39,7 @@ Feature: The server authorizes the client's SPIFFE ID
       | raw TLS  | spiffe/wrong-id            | SPIFFE X509-SVID 2   |
       | raw TLS  | spiffe/wrong-trust-domain  | SPIFFE-ID 2.1        |
       | raw TLS  | spiffe/two-uri-sans        | SPIFFE X509-SVID 2   |
-      | raw TLS  | spiffe/non-spiffe-uri      | SPIFFE-ID 2          |
-      | raw TLS  | spiffe/root-path           | SPIFFE X509-SVID 2   |
+      | raw TLS  | spiffe/non-spiffe-uri      | SPIFFE X509-SVID 5.2 |
+      | raw TLS  | spiffe/root-path           | SPIFFE X509-SVID 3.1 |
       | raw TLS  | spiffe/svid-is-ca          | SPIFFE X509-SVID 4.1 |
       | raw TLS  | spiffe/keycertsign-on-leaf | SPIFFE X509-SVID 4.3 |

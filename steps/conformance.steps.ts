@@ -2,6 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { assert } from 'chai';
 import { cases } from '../fixtures/cases.js';
 import { findCase, findClientCase, type ClientCase } from '../src/catalogue/case.js';
+import { findProfile, underProfile } from '../src/catalogue/profiles.js';
 import { credentialText, evidenceText, recordFileName, scenarioRecord } from '../src/report/evidence.js';
 import type { TargetKey } from '../src/target/target.js';
 import { judge, judgeServer, notProbed, type Verdict } from '../src/verdict/judge.js';
@@ -18,7 +19,8 @@ Given('the valid control credential was probed on the {protocol} target', async 
 When('a client presents the credential {string}', async function (this: MtlsWorld, caseId: string): Promise<'skipped' | undefined> {
   if (!this.protocol) throw new Error('a "Given the ... target" step must come first');
   const session = currentSession();
-  const clientCase = findClientCase(cases, caseId);
+  // The case as the run's profile judges it; the feature is checked against the catalogue as written.
+  const clientCase = underProfile(findClientCase(cases, caseId), findProfile(session.settings.profile));
   this.conformanceCase = clientCase;
   if (skipIfUnavailable(this, clientCase)) return 'skipped';
   this.bracket = await session.probeBracketed(clientCase, this.protocol);
@@ -44,10 +46,11 @@ Then("the server's certificate satisfies {string}, as {string} requires", functi
   const { protocol, control } = this;
   if (!protocol) throw new Error('a "Given the valid control credential ..." step must come first');
   const session = currentSession();
-  const serverCase = findCase(cases, caseId);
-  if (serverCase.kind !== 'server') throw new Error(`case "${caseId}" presents a client credential; use "When a client presents the credential"`);
+  const written = findCase(cases, caseId);
+  if (written.kind !== 'server') throw new Error(`case "${caseId}" presents a client credential; use "When a client presents the credential"`);
+  assert.equal(rule, written.rule, `the feature cites "${rule}" but the catalogue says ${written.id} checks "${written.rule}"`);
+  const serverCase = underProfile(written, findProfile(session.settings.profile));
   this.conformanceCase = serverCase;
-  assert.equal(rule, serverCase.rule, `the feature cites "${rule}" but the catalogue says ${serverCase.id} checks "${serverCase.rule}"`);
   if (skipIfUnavailable(this, serverCase)) return 'skipped';
   const context = { now: new Date(), protocol: session.target(protocol).protocol, serverSpiffeId: session.settings.serverSpiffeId, alpn: control?.outcome.tls.alpn };
   const verdict = judgeServer(serverCase, control?.outcome, context, { strict: session.settings.strict });
@@ -70,8 +73,9 @@ function skipIfUnavailable(world: MtlsWorld, conformanceCase: ClientCase | Retur
 function conclude(world: MtlsWorld, expectedInFeature: ClientCase['expect'], ruleInFeature: string): 'skipped' | undefined {
   const { conformanceCase, bracket } = world;
   if (!conformanceCase || conformanceCase.kind !== 'client' || !bracket) throw new Error('a "When a client presents ..." step must come first');
-  assert.equal(ruleInFeature, conformanceCase.rule, `the feature cites "${ruleInFeature}" but the catalogue says ${conformanceCase.id} checks "${conformanceCase.rule}"`);
-  assert.equal(expectedInFeature, conformanceCase.expect, `the feature expects ${expectedInFeature} but the catalogue says ${conformanceCase.id} must be ${conformanceCase.expect}`);
+  const written = findClientCase(cases, conformanceCase.id);
+  assert.equal(ruleInFeature, written.rule, `the feature cites "${ruleInFeature}" but the catalogue says ${written.id} checks "${written.rule}"`);
+  assert.equal(expectedInFeature, written.expect, `the feature expects ${expectedInFeature} but the catalogue says ${written.id} must be ${written.expect}`);
   const verdict = judge(
     conformanceCase,
     bracket.probe?.outcome,

@@ -13,7 +13,7 @@ import { InputFileError, readInputFile } from '../run/read-input.js';
 export const defaultConfigNames = ['mtlspec.config.json', 'mtlspec.config.yaml', 'mtlspec.config.yml'];
 
 /** Option names whose values are paths: relative ones are resolved against the config file's folder. */
-const pathOptions = ['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'report-dir'];
+const pathOptions = ['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'report-dir', 'baseline', 'write-baseline'];
 
 /**
  * Reads a config file whose keys are the long flag names ("target",

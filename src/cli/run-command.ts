@@ -26,10 +26,14 @@ import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } f
 import { allServerFlaws } from '../servers/types.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
-import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
 import { cases } from '../../fixtures/cases.js';
 import { selectCases, type TargetKnowledge } from '../catalogue/case.js';
+import { defaultProfileName, findProfile, profileNames } from '../catalogue/profiles.js';
+import { gatedExitCode, gateFindings, gatePolicyFrom, gateSummary, type GatePolicy } from '../run/finding-gate.js';
+import { writeBaseline } from '../report/baseline.js';
+import { gateLines } from '../report/gate-lines.js';
 
 export interface RunArguments {
   target: string | undefined;
@@ -54,6 +58,11 @@ export interface RunArguments {
   flaw: ReferenceFlaw[];
   'log-level': LogLevel;
   'log-format': LogFormat;
+  profile: string | undefined;
+  baseline: string | undefined;
+  'write-baseline': string | undefined;
+  /** The config file's waivers: list (or JSON text from --waivers / MTLSPEC_WAIVERS), checked by parseWaivers. */
+  waivers: unknown;
 }
 
 /**
@@ -79,7 +88,7 @@ function validateTags(tags: string): void {
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out',
+  'spiffe-id', 'send', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 /** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
@@ -118,6 +127,10 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
       default: [] as ReferenceFlaw[],
       describe: 'Built-in servers only: switch on a deliberate flaw, to watch the harness catch it',
     })
+    .option('profile', { type: 'string', describe: `The policy the cases are judged against: ${profileNames.join(', ')} (default ${defaultProfileName}; see docs/rules.md)` })
+    .option('baseline', { type: 'string', describe: 'A file written by --write-baseline: only findings not in it fail the run; those gone are reported too' })
+    .option('write-baseline', { type: 'string', describe: "Record this run's findings (case, target, status) in this file, as sorted JSON, and accept them for this run" })
+    .option('waivers', { hidden: true, describe: 'Accepted findings, each with case, reason and optionally target and expires (YYYY-MM-DD); set in the config file' })
     .option('log-level', { choices: logLevels, default: 'warn' as LogLevel, describe: 'Diagnostic logs on stderr (info: servers and targets; debug: every probe)' })
     .option('log-format', { choices: ['pretty', 'json'] as const, default: defaultLogFormat(), describe: 'pretty for a terminal, json for CI and scripts' })
     .example('$0 run', 'Every scenario against the built-in gRPC, HTTP/2 and raw-TLS reference servers')
@@ -151,6 +164,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     const problem = spiffeIdProblem(argv['server-spiffe-id']);
     if (problem) throw new InputError(`--server-spiffe-id "${argv['server-spiffe-id']}" is not a SPIFFE ID: ${problem}`);
   }
+  if (argv.profile !== undefined && !findProfile(argv.profile)) throw new InputError(`--profile "${argv.profile}" is not a profile; profiles: ${profileNames.join(', ')}`);
   const unknownCase = argv.case.find((selector) => selectCases(cases, [selector]).length === 0);
   if (unknownCase) throw new InputError(`--case "${unknownCase}" matches no case; ids look like ${cases.slice(0, 3).map((c) => c.id).join(', ')} (mtlspec cases lists them all)`);
   const common = {
@@ -158,6 +172,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     timeoutMs: argv.timeout,
     strict: argv.strict,
     caseSelectors: argv.case,
+    ...(argv.profile !== undefined ? { profile: argv.profile } : {}),
     ...(argv.rate !== undefined ? { ratePerSecond: argv.rate } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
@@ -235,17 +250,18 @@ function tagsFor(settings: RunSettings, userTags: string | undefined): string {
 
 export async function runCommand(argv: RunArguments): Promise<number> {
   const settings = await settingsFromArguments(argv);
+  const gate = gatePolicyFrom({ waivers: argv.waivers, baseline: argv.baseline, writeBaseline: argv['write-baseline'] }, cases);
   // Private folders of mtlspec processes that were killed before they could remove them.
   sweepAbandonedPrivateDirs();
   const reportDir = ReportDir.claim(argv['report-dir']);
   try {
-    return await runInto(reportDir, settings, argv);
+    return await runInto(reportDir, settings, argv, gate);
   } finally {
     reportDir.release();
   }
 }
 
-async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArguments): Promise<number> {
+async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArguments, policy: GatePolicy): Promise<number> {
   const target = settings.target;
   const style = terminalStyle();
   const say = (line: string): void => {
@@ -290,11 +306,16 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;
   }
-  const results = buildRunResults(run.results, {
+  // After the verdicts: waivers and the baseline decide which findings fail the run; the verdicts stay as judged.
+  const gate = gateFindings(run.results, policy, new Date());
+  if (policy.writeBaseline) writeBaseline(policy.writeBaseline, gate.findings);
+  const gated = policy.waivers.length > 0 || policy.baseline !== undefined || policy.writeBaseline !== undefined;
+  const results = buildRunResults(gate.results, {
     startedAt: run.startedAt,
     wallMs: Math.round(run.wallMs),
     strict: settings.strict,
     flaws: target.kind === 'reference' ? target.flaws : [],
+    ...(gated ? { gate: gateSummary(gate, policy.writeBaseline) } : {}),
   });
   writeRunResults(run.reports.results, results);
   writeFileSync(run.reports.junit, renderJunit(results));
@@ -303,8 +324,10 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   say(totalsTable(run.results, reports, style));
   // Findings are not verdicts, and show even with --quiet: a target that may crash on a certificate is worth a look.
   for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
+  // Like findings, these show with --quiet: they say why the exit code is what it is.
+  for (const line of gateLines(gate, policy.writeBaseline)) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
-  return exitCodeFor(run.results);
+  return gatedExitCode(gate);
 }
 
 /** Shells make a real newline awkward to type, so --send understands the usual escapes. */

@@ -18,7 +18,7 @@ import type { RunResults } from './run-results.js';
  */
 export function renderIndexPage(results: RunResults): string {
   const entries = indexEntries(results.scenarios);
-  const verdict = runVerdict(results.totals);
+  const verdict = withWaived(runVerdict(unwaivedTotals(results)), results.scenarios.filter((s) => s.waiver).length);
   const body = html`
 <header class="top">
   <h1>mtlspec conformance report</h1>
@@ -32,6 +32,7 @@ ${failuresBox(entries)}
   <div class="side">
     ${groupedList('warnings', 'Warnings (SHOULD)', 'The target did what the rule requires, but not what a SHOULD asks (most often: the wrong TLS alert, or none). --strict turns these into failures.', entries.filter((e) => e.result.status === 'warning'))}
     ${groupedList('findings', 'Findings', 'Not verdicts on a rule, but worth a look: the target stopped accepting connections right after this credential and did not come back, as if it crashed on this certificate (a denial of service).', entries.filter((e) => e.result.record?.verdict.finding !== undefined))}
+    ${groupedList('waived', 'Waived', 'Failures the config file\'s waivers accept, each with its reason: still failures, listed here instead of failing the run. An expired waiver fails the run.', entries.filter((e) => e.result.waiver).map((e) => ({ ...e, result: { ...e.result, why: `waived: ${e.result.waiver?.reason ?? ''} (${e.result.status}: ${e.result.why})` } })))}
     ${groupedList('inconclusive', 'Inconclusive', 'Nothing can be said about these: the probe got no usable answer, the target shed it (load, rate, draining), the certificate could not be presented, or the valid control credential was refused before or after it.', entries.filter((e) => e.result.status === 'inconclusive'))}
   </div>
 </div>
@@ -180,6 +181,17 @@ function runVerdict(totals: RunResults['totals']): RunVerdict {
   return { text: `all MUST cases passed${warning > 0 ? ` (${plural(warning, 'SHOULD warning', 'SHOULD warnings')})` : ''}`, tone: 'pass' };
 }
 
+/** The totals the verdict line reads: a waived failure is listed apart, not counted as one. */
+function unwaivedTotals(results: RunResults): RunResults['totals'] {
+  const totals = { ...results.totals };
+  for (const s of results.scenarios) if (s.waiver) totals[s.status] -= 1;
+  return totals;
+}
+
+function withWaived(verdict: RunVerdict, waived: number): RunVerdict {
+  return waived > 0 ? { ...verdict, text: `${verdict.text}; ${plural(waived, 'failure', 'failures')} waived` } : verdict;
+}
+
 function runFacts(results: RunResults): Markup {
   return html`
 <section class="facts" aria-label="The run">
@@ -196,7 +208,7 @@ function runFacts(results: RunResults): Markup {
 }
 
 function failuresBox(entries: readonly Entry[]): Markup {
-  const failures = entries.filter((e) => e.result.status === 'failed' || e.result.status === 'error');
+  const failures = entries.filter((e) => (e.result.status === 'failed' || e.result.status === 'error') && !e.result.waiver);
   if (failures.length === 0) {
     return html`<section id="failures" class="failures none"><h2>Failures</h2><p>None: no case failed on any target.</p></section>`;
   }

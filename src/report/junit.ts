@@ -16,14 +16,17 @@ export function renderJunit(results: RunResults): string {
     byTarget.set(target, [...(byTarget.get(target) ?? []), scenario]);
   }
   const suites = [...byTarget].map(([target, scenarios]) => {
-    const count = (...statuses: ScenarioResult['status'][]): number => scenarios.filter((s) => statuses.includes(s.status)).length;
+    const count = (...statuses: ScenarioResult['status'][]): number => scenarios.filter((s) => statuses.includes(s.status) && !s.waiver).length;
+    const waived = scenarios.filter((s) => s.waiver).length;
     const seconds = scenarios.reduce((sum, s) => sum + s.durationMs, 0) / 1000;
     const cases = scenarios.map((s) => testcase(target, s)).join('\n');
-    return `  <testsuite name="mtlspec ${xml(target)}" tests="${scenarios.length}" failures="${count('failed')}" errors="${count('error')}" skipped="${count('inconclusive', 'skipped')}" time="${seconds.toFixed(3)}" timestamp="${xml(results.startedAt)}">\n${cases}\n  </testsuite>`;
+    return `  <testsuite name="mtlspec ${xml(target)}" tests="${scenarios.length}" failures="${count('failed')}" errors="${count('error')}" skipped="${count('inconclusive', 'skipped') + waived}" time="${seconds.toFixed(3)}" timestamp="${xml(results.startedAt)}">\n${cases}\n  </testsuite>`;
   });
   const total = results.scenarios.length;
-  const failures = results.totals.failed;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mtlspec" tests="${total}" failures="${failures}" errors="${results.totals.error}" time="${(results.wallMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  // A waived failure is reported as skipped, with its waiver's reason: listed, never hidden, and not failing the build.
+  const failures = results.totals.failed - results.scenarios.filter((s) => s.status === 'failed' && s.waiver).length;
+  const errors = results.totals.error - results.scenarios.filter((s) => s.status === 'error' && s.waiver).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mtlspec" tests="${total}" failures="${failures}" errors="${errors}" time="${(results.wallMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
 function testcase(target: string, scenario: ScenarioResult): string {
@@ -39,7 +42,8 @@ function testcase(target: string, scenario: ScenarioResult): string {
     inconclusive: `\n      <skipped message="${xml(`inconclusive: ${scenario.why}`)}"/>`,
     skipped: `\n      <skipped message="${xml(scenario.why)}"/>`,
   };
-  return `${open}${outcome[scenario.status]}${evidence}\n    </testcase>`;
+  const waived = scenario.waiver ? `\n      <skipped message="${xml(`waived (${scenario.status}: ${scenario.why}): ${scenario.waiver.reason}`)}"/>` : undefined;
+  return `${open}${waived ?? outcome[scenario.status]}${evidence}\n    </testcase>`;
 }
 
 /** XML-escapes text and drops characters XML 1.0 cannot carry (a target's bytes can be anything). */

@@ -1,5 +1,6 @@
 import type { Envelope, TestStepResultStatus } from '@cucumber/messages';
 import { recordFileName, retriesOf, type ScenarioRecord } from './evidence.js';
+import type { Waiver } from '../run/waivers.js';
 
 /**
  * The result of one scenario, as the run reports it. Built from cucumber's
@@ -22,6 +23,8 @@ export interface ScenarioResult {
   /** Probes repeated because the target shed them (load, rate, draining): the case's and its controls'. */
   readonly retries: number;
   readonly record?: ScenarioRecord;
+  /** A failure the config file's waivers accept: the status stays, reports list it apart (src/run/finding-gate.ts). */
+  readonly waiver?: Waiver;
 }
 
 interface Started {

@@ -4,6 +4,7 @@ import { packageRoot } from '../paths.js';
 import type { TargetKey } from '../target/target.js';
 import { countByStatus } from './terminal.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
+import type { GateSummary } from '../run/finding-gate.js';
 
 /**
  * reports/results.json: every verdict with its evidence, for scripts, and
@@ -21,6 +22,8 @@ export interface RunResults {
   readonly flaws: readonly string[];
   readonly totals: Readonly<Record<ResultStatus, number>>;
   readonly scenarios: readonly ScenarioResult[];
+  /** Waivers and the baseline, when the run had any: which findings did not fail it, and why. */
+  readonly gate?: GateSummary;
 }
 
 export function toolVersion(): string {

@@ -27,6 +27,8 @@ export interface RunSettings {
   readonly ratePerSecond?: number;
   /** The SPIFFE ID the server must present, when the run checks it. */
   readonly serverSpiffeId?: string;
+  /** The policy profile the cases are judged against (--profile); undefined: the default. */
+  readonly profile?: string;
   /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
   readonly caseSelectors: readonly string[];
   /** Write the client CA's CRL here (external runs with the CA key). */
@@ -83,6 +85,7 @@ export function readRunSettings(parameters: unknown): RunSettings {
     caseSelectors: Array.isArray(p.caseSelectors) ? p.caseSelectors : [],
     ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
+    ...(typeof p.profile === 'string' ? { profile: p.profile } : {}),
     ...(typeof p.ratePerSecond === 'number' && p.ratePerSecond > 0 ? { ratePerSecond: p.ratePerSecond } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',
