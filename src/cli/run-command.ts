@@ -24,6 +24,7 @@ import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
 import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
+import { diagnosisLines } from '../diagnosis/terminal-lines.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -303,6 +304,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   say(totalsTable(run.results, reports, style));
   // Findings are not verdicts, and show even with --quiet: a target that may crash on a certificate is worth a look.
   for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
+  // The root causes, right before the summary line; with --quiet one line each, since they say what to fix first.
+  for (const line of diagnosisLines(results.diagnosis ?? [], { quiet: argv.quiet })) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
   return exitCodeFor(run.results);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { TargetKey } from '../target/target.js';
 import { countByStatus } from './terminal.js';
+import { diagnose, type RootCause } from '../diagnosis/diagnose.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 
 /**
@@ -21,6 +22,8 @@ export interface RunResults {
   readonly flaws: readonly string[];
   readonly totals: Readonly<Record<ResultStatus, number>>;
   readonly scenarios: readonly ScenarioResult[];
+  /** The failures grouped into likely root causes, with evidence and fix hints (absent in results from before it existed). */
+  readonly diagnosis?: readonly RootCause[];
 }
 
 export function toolVersion(): string {
@@ -28,7 +31,7 @@ export function toolVersion(): string {
   return manifest.version ?? 'unknown';
 }
 
-export function buildRunResults(scenarios: readonly ScenarioResult[], meta: Omit<RunResults, 'tool' | 'totals' | 'scenarios' | 'targets'>): RunResults {
+export function buildRunResults(scenarios: readonly ScenarioResult[], meta: Omit<RunResults, 'tool' | 'totals' | 'scenarios' | 'targets' | 'diagnosis'>): RunResults {
   const targets = new Map<TargetKey, string>();
   for (const s of scenarios) if (s.record) targets.set(s.record.protocol, s.record.target);
   return {
@@ -37,6 +40,7 @@ export function buildRunResults(scenarios: readonly ScenarioResult[], meta: Omit
     targets: [...targets].map(([key, url]) => ({ key, url })),
     totals: countByStatus(scenarios),
     scenarios,
+    diagnosis: diagnose(scenarios),
   };
 }
 
