@@ -188,7 +188,6 @@ export const rootCauseRules: readonly RootCauseRule[] = [
     hints: {
       HAProxy: 'no `crt-ignore-err` that ignores error 26 (unsuitable certificate purpose)',
       Go: 'Go checks the clientAuth EKU under `RequireAndVerifyClientCert` but never keyUsage: check `KeyUsageDigitalSignature` in `VerifyPeerCertificate`; a custom verification must pass `KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}`',
-      'grpc-js': 'OpenSSL checks the purpose when `checkClientCertificate` is `true`: remove any custom check that lets `unsuitable certificate purpose` through',
       Node: 'OpenSSL checks the purpose with `rejectUnauthorized: true`: do not serve sockets whose `authorizationError` is `INVALID_PURPOSE`',
       Java: 'the default PKIX trust manager checks both; a custom `X509TrustManager` must check `getExtendedKeyUsage()` for clientAuth and `getKeyUsage()[0]` (digitalSignature)',
     },
@@ -203,7 +202,6 @@ export const rootCauseRules: readonly RootCauseRule[] = [
       HAProxy: 'no `crt-ignore-err` that ignores errors 9 and 10 (not yet valid, expired)',
       Envoy: '`allow_expired_certificate: false` (the default) in the `validation_context`',
       Go: 'no custom `VerifyPeerCertificate` that verifies with a fixed `x509.VerifyOptions.CurrentTime` or skips the dates: use `tls.RequireAndVerifyClientCert`',
-      'grpc-js': 'remove any custom check that lets `CERT_HAS_EXPIRED` or `CERT_NOT_YET_VALID` through',
       Node: 'do not serve sockets whose `authorizationError` is `CERT_HAS_EXPIRED` or `CERT_NOT_YET_VALID`',
       Java: 'the default PKIX trust manager checks the dates; a custom `X509TrustManager` must call `checkValidity()`',
     },
