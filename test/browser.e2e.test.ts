@@ -97,6 +97,19 @@ describe('the reports in a browser, after a run against a server that accepts ex
     await page.close();
   });
 
+  it('names the root cause above the failures, with the evidence, and the fix one click away', async () => {
+    const page = await open('index.html');
+    const diagnosis = page.locator('#diagnosis');
+    const cause = diagnosis.locator('li', { hasText: 'the server verifies the chain but likely not the validity dates' });
+    assert.ok(await onScreen(cause), 'the cause is on screen');
+    assert.match(await cause.innerText(), /Evidence: it refused certificates from CAs it does not trust, yet accepted ones outside their validity period: x509\/validity\/expired/);
+    const envoy = cause.locator('dd', { hasText: 'allow_expired_certificate: false' });
+    assert.ok(!(await envoy.isVisible()), 'the hints are folded');
+    await cause.getByText(/How to fix it/).click();
+    assert.ok(await envoy.isVisible(), 'and shown on a click');
+    await page.close();
+  });
+
   it('marks the failed cell in the matrix, and a click on it opens the evidence: expected vs observed', async (t) => {
     const page = await open('index.html');
     const cell = matrixCell(page, 'x509/validity/expired', 'grpc');

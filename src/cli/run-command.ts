@@ -24,6 +24,7 @@ import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
 import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
+import { diagnosisLines } from '../diagnosis/terminal-lines.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
 import { ExitCode } from './exit-codes.js';
@@ -326,6 +327,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
   // Like findings, these show with --quiet: they say why the exit code is what it is.
   for (const line of gateLines(gate, policy.writeBaseline)) process.stdout.write(`${line}\n`);
+  // The root causes, right before the summary line; with --quiet one line each, since they say what to fix first.
+  for (const line of diagnosisLines(results.diagnosis ?? [], { quiet: argv.quiet })) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
   return gatedExitCode(gate);
 }

@@ -5,6 +5,7 @@ import { certificateSummaryRows, summarizeCertificate, type CertificateSummary }
 import { certificatePresentation, type ScenarioRecord } from './evidence.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 import type { RunResults } from './run-results.js';
+import type { RootCause } from '../diagnosis/diagnose.js';
 
 /**
  * reports/index.html: the page a newcomer opens first. Its one promise: on a
@@ -26,6 +27,7 @@ export function renderIndexPage(results: RunResults): string {
   <nav class="links">Full reports: <a href="conformance.html">cucumber report</a> · <a href="junit.xml">junit.xml</a> · <a href="results.json">results.json</a></nav>
 </header>
 ${runFacts(results)}
+${diagnosisBox(results.diagnosis ?? [])}
 ${failuresBox(entries)}
 <div class="overview">
   ${matrix(entries, columnsOf(results, entries))}
@@ -220,6 +222,29 @@ function failuresBox(entries: readonly Entry[]): Markup {
     (e) => html`<tr><td>${badge(e.result.status)}</td><th scope="row"><a href="#${e.anchor}" title="${e.record?.title ?? ''}"><code class="case">${e.record?.caseId ?? e.result.name}</code></a></th><td class="target">${e.record ? targetLabel(e.record.protocol) : ''}</td><td class="why">${e.result.why}</td></tr>`,
   )}</table></div>
 </section>`;
+}
+
+/**
+ * The root causes, above the failures: what to fix first, the evidence, and
+ * the setting per server. Absent when no cause was found (a clean run, or
+ * failures no rule explains: the failures box below lists them).
+ */
+function diagnosisBox(diagnosis: readonly RootCause[]): Markup {
+  if (diagnosis.length === 0) return html``;
+  return html`
+<section id="diagnosis" class="diagnosis" aria-labelledby="diagnosis-title">
+  <h2 id="diagnosis-title">Diagnosis (${plural(diagnosis.length, 'root cause', 'root causes')}) <span class="explain">the failures below, grouped by what most likely causes them; "likely" is an inference from which cases were accepted and refused</span></h2>
+  <ol>${diagnosis.map(
+    (cause) => html`<li data-cause="${cause.cause}"><p class="cause"><b>${cause.title}</b> <span class="certainty">${cause.certainty}; on ${cause.targets.map(targetLabel).join(', ')}</span></p>
+<p class="evidence-line">Evidence: ${cause.evidence}</p>
+<details><summary>How to fix it (${plural(cause.hints.length, 'server', 'servers')})</summary><dl class="kv">${cause.hints.map((hint) => html`<dt>${hint.server}</dt><dd>${withCode(hint.setting)}</dd>`)}</dl></details></li>`,
+  )}</ol>
+</section>`;
+}
+
+/** Hints mark settings with backticks; they become <code>, everything escaped. */
+function withCode(text: string): Fragment[] {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? html`<code>${part}</code>` : part));
 }
 
 // ---------------------------------------------------------------------------
@@ -501,6 +526,13 @@ a { color: #0969da; }
 .s-info { background: var(--info-bg); color: var(--info); }
 .s-error { background: var(--error-bg); color: var(--error); }
 .badge { display: inline-block; min-width: 4.6em; text-align: center; padding: 0 5px; border-radius: 3px; font-size: 11.5px; font-weight: 700; }
+.diagnosis { border: 2px solid #8250df; border-radius: 6px; padding: 8px 12px; margin-bottom: 12px; background: #fbf8ff; }
+.diagnosis h2 .explain { font-weight: 400; margin-left: 6px; }
+.diagnosis ol { margin: 0; padding-left: 20px; }
+.diagnosis li { margin: 4px 0; }
+.diagnosis p { margin: 0; }
+.diagnosis .certainty { color: var(--muted); font-size: 12.5px; }
+.diagnosis details > summary { cursor: pointer; color: #0969da; font-size: 13px; }
 .failures { border: 2px solid #cf222e; border-radius: 6px; padding: 8px 12px; margin-bottom: 12px; background: #fff5f5; }
 .failures.none { border-color: var(--pass); background: #f3fbf5; }
 .failures.none p { margin: 0; }

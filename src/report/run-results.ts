@@ -3,6 +3,7 @@ import path from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { TargetKey } from '../target/target.js';
 import { countByStatus } from './terminal.js';
+import { diagnose, type RootCause } from '../diagnosis/diagnose.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 import type { GateSummary } from '../run/finding-gate.js';
 
@@ -24,6 +25,8 @@ export interface RunResults {
   readonly scenarios: readonly ScenarioResult[];
   /** Waivers and the baseline, when the run had any: which findings did not fail it, and why. */
   readonly gate?: GateSummary;
+  /** The failures grouped into likely root causes, with evidence and fix hints (absent in results from before it existed). */
+  readonly diagnosis?: readonly RootCause[];
 }
 
 export function toolVersion(): string {
@@ -31,7 +34,7 @@ export function toolVersion(): string {
   return manifest.version ?? 'unknown';
 }
 
-export function buildRunResults(scenarios: readonly ScenarioResult[], meta: Omit<RunResults, 'tool' | 'totals' | 'scenarios' | 'targets'>): RunResults {
+export function buildRunResults(scenarios: readonly ScenarioResult[], meta: Omit<RunResults, 'tool' | 'totals' | 'scenarios' | 'targets' | 'diagnosis'>): RunResults {
   const targets = new Map<TargetKey, string>();
   for (const s of scenarios) if (s.record) targets.set(s.record.protocol, s.record.target);
   return {
@@ -40,6 +43,7 @@ export function buildRunResults(scenarios: readonly ScenarioResult[], meta: Omit
     targets: [...targets].map(([key, url]) => ({ key, url })),
     totals: countByStatus(scenarios),
     scenarios,
+    diagnosis: diagnose(scenarios),
   };
 }
 

@@ -41,6 +41,8 @@ export interface SServerOptions {
    * any of them sends an empty Certificate: its credential never reaches the server.
    */
   clientSigalgs?: string;
+  /** false: no -Verify, so s_server sends no CertificateRequest at all (a server that never asks). Default true. */
+  requestClientCert?: boolean;
 }
 
 export interface RunningSServer {
@@ -73,7 +75,7 @@ export async function startSServer(options: SServerOptions): Promise<RunningSSer
         '-CAfile', files.clientCa,
         // -Verify (capital): a client certificate is required; depth 1 is
         // enough for a leaf issued directly by the CA.
-        '-Verify', '1',
+        ...(options.requestClientCert === false ? [] : ['-Verify', '1']),
         ...(options.verifyReturnError ? ['-verify_return_error'] : []),
         ...(options.tls13Only ? ['-tls1_3'] : ['-no_tls1', '-no_tls1_1']),
         options.mode === 'www' ? '-www' : '-rev',
