@@ -7,10 +7,11 @@ import { createRunPki, loopbackHosts, PrivateDir } from '../src/pki/index.js';
 import { failingScenarios, runCli, scenariosMarked, type CliRun } from './support/cli.js';
 import { startNginx, type NginxOptions, type RunningNginx } from './support/nginx.js';
 import { startSServer, type RunningSServer, type SServerOptions } from './support/s-server.js';
+import { startPythonHttps, type PythonHttpsOptions, type RunningPythonHttps } from './support/python-https.js';
 
 /**
- * The CLI's verdicts against real servers nobody here wrote: nginx and
- * OpenSSL's s_server, each configured the way a user might, some correctly and
+ * The CLI's verdicts against real servers nobody here wrote: nginx (with
+ * and without HTTP/2), OpenSSL's s_server and Python's http.server in ssl, each configured the way a user might, some correctly and
  * some not. The harness only gets what a user gives it (a URL and PEM files),
  * so a wrong verdict here is a wrong verdict a user would have seen.
  *
@@ -24,13 +25,24 @@ const probeTimeoutMs = '3000';
 /** The whole CLI run (~1.5 s each, all started at once); generous so a loaded CI box is not a failure. */
 const cliTimeoutMs = 30_000;
 
-type ServerName = 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 's_server' | 's_server lax' | 's_server tls12';
+type ServerName =
+  | 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 'nginx on http1' | 'nginx optional http1'
+  | 's_server' | 's_server lax' | 's_server tls12' | 'python required' | 'python optional';
 
-const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols'>> = {
+const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols' | 'http2'>> = {
   'nginx on': { verifyClient: 'on', protocols: 'TLSv1.3' },
   'nginx optional': { verifyClient: 'optional', protocols: 'TLSv1.3' },
   'nginx optional_no_ca': { verifyClient: 'optional_no_ca', protocols: 'TLSv1.3' },
   'nginx on tls12': { verifyClient: 'on', protocols: 'TLSv1.2 TLSv1.3' },
+  // Without http2 nginx answers ALPN with http/1.1: the HTTP/1.1 twins of the first two.
+  'nginx on http1': { verifyClient: 'on', protocols: 'TLSv1.3', http2: false },
+  'nginx optional http1': { verifyClient: 'optional', protocols: 'TLSv1.3', http2: false },
+};
+
+/** http.server in ssl, TLS 1.3, no ALPN: HTTP/1.1 because it chooses none. */
+const pythonConfigs: Record<Extract<ServerName, `python${string}`>, Pick<PythonHttpsOptions, 'verify'>> = {
+  'python required': { verify: 'required' },
+  'python optional': { verify: 'optional' },
 };
 
 /** All in -rev mode: a line sent gets a reversed line back, which is what --send needs to see acceptance. */
@@ -46,6 +58,8 @@ interface Expected {
   failing: string[];
   /** Exact ids of the SKIP lines. */
   skipped: string[];
+  /** Something the output must say, e.g. which HTTP version was spoken. */
+  says?: RegExp;
 }
 
 interface RunCase {
@@ -65,6 +79,10 @@ interface RunCase {
 const spiffeCases = ['spiffe/wrong-id', 'spiffe/wrong-trust-domain', 'spiffe/two-uri-sans', 'spiffe/non-spiffe-uri', 'spiffe/root-path', 'spiffe/svid-is-ca', 'spiffe/keycertsign-on-leaf'];
 const undeclared = ['x509/revocation/revoked', 'server/spiffe/id'];
 const skippedByDefault = [...undeclared, ...spiffeCases];
+/** Over HTTP/1.1, HTTP/2's ALPN rule has nothing to judge: skipped with the reason. */
+const skippedOverHttp1 = [...skippedByDefault, 'tls/alpn/h2'];
+/** The evidence names HTTP/1.1 and how it was chosen. */
+const spokeHttp1 = (alpn: 'ALPN http/1.1' | 'no ALPN'): RegExp => new RegExp(`tls/alpn/h2 over http2 .*\\n\\s+the server chose HTTP/1\\.1 \\(${alpn}\\)`);
 
 /** Every refusal that rests on verifying the certificate chain, as OpenSSL does it. */
 const verificationCases = [
@@ -128,6 +146,32 @@ const runCases: readonly RunCase[] = [
     server: 'nginx on tls12',
     path: 'hello',
     expected: { code: 1, failing: ['tls/version/tls12'], skipped: skippedByDefault },
+  },
+  {
+    // The HTTP/1.1 twins: the same verdicts as over HTTP/2, read off the
+    // HTTP/1.1 status line (nginx's 400 for a missing or bad certificate).
+    name: 'nginx ssl_verify_client on without http2: judged over HTTP/1.1, every judged case passes',
+    server: 'nginx on http1',
+    path: 'hello',
+    expected: { code: 0, failing: [], skipped: skippedOverHttp1, says: spokeHttp1('ALPN http/1.1') },
+  },
+  {
+    name: 'nginx ssl_verify_client optional without http2: over HTTP/1.1, a client without a certificate gets in',
+    server: 'nginx optional http1',
+    path: 'hello',
+    expected: { code: 1, failing: ['tls/no-client-cert'], skipped: skippedOverHttp1, says: /tls\/no-client-cert over http2 .*\n.*HTTP 200: the request reached the application \(over HTTP\/1\.1, ALPN http\/1\.1\)/ },
+  },
+  {
+    // CERT_REQUIRED: OpenSSL verifies the chain and refuses with its alert after the client's Finished.
+    name: 'python http.server in ssl, CERT_REQUIRED: judged over HTTP/1.1, every judged case passes',
+    server: 'python required',
+    expected: { code: 0, failing: [], skipped: skippedOverHttp1, says: spokeHttp1('no ALPN') },
+  },
+  {
+    // CERT_OPTIONAL: a certificate, if sent, must verify; none at all is fine.
+    name: 'python http.server in ssl, CERT_OPTIONAL: a client without a certificate gets in',
+    server: 'python optional',
+    expected: { code: 1, failing: ['tls/no-client-cert'], skipped: skippedOverHttp1, says: spokeHttp1('no ALPN') },
   },
   {
     // s_server refuses each bad client with a TLS 1.3 alert after the
@@ -206,6 +250,7 @@ const closers: Array<() => Promise<void>> = [];
 /** The running servers, kept for their own logs when a run surprises. */
 const sServers = new Map<ServerName, RunningSServer>();
 const nginxes = new Map<ServerName, RunningNginx>();
+const pythons = new Map<ServerName, RunningPythonHttps>();
 
 before(async () => {
   const pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: 'generate', serverHosts: loopbackHosts });
@@ -231,6 +276,12 @@ before(async () => {
       sServers.set(name as ServerName, server);
       urls.set(name as ServerName, server.url);
     }),
+    ...Object.entries(pythonConfigs).map(async ([name, config]) => {
+      const server = await startPythonHttps({ ...config, ...pems });
+      closers.push(() => server.close());
+      pythons.set(name as ServerName, server);
+      urls.set(name as ServerName, server.url);
+    }),
   ]);
 });
 
@@ -244,7 +295,14 @@ after(async () => {
 function explain(run: CliRun, server: ServerName): string {
   const nginx = nginxes.get(server);
   const sServer = sServers.get(server);
-  const serverSide = nginx ? `nginx error log:\n${nginx.errorLogTail(40)}` : sServer ? `s_server output:\n${sServer.output().slice(-3000)}` : '';
+  const python = pythons.get(server);
+  const serverSide = nginx
+    ? `nginx error log:\n${nginx.errorLogTail(40)}`
+    : sServer
+      ? `s_server output:\n${sServer.output().slice(-3000)}`
+      : python
+        ? `python output:\n${python.output().slice(-3000)}`
+        : '';
   return `--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}\n--- ${serverSide}`;
 }
 
@@ -282,6 +340,7 @@ describe('mtlspec run --target against servers we did not write', { concurrency:
       const failed = expected.failing.length;
       assert.match(run.stdout, new RegExp(`^mtlspec: \\d+ scenarios: \\d+ passed( \\(\\+\\d+ passed with a SHOULD warning\\))?, ${failed} failed, 0 inconclusive, ${expected.skipped.length} skipped, 5 informational in [\\d.]+ s; report: `, 'm'), why);
       assert.equal(run.code, expected.code, why);
+      if (expected.says) assert.match(run.stdout, expected.says, why);
 
       // A user's CA key never appears in any report: not as PEM, and not as
       // bare base64 either. The slice comes from the middle of the key's body

@@ -1,0 +1,38 @@
+import { alpnOffer, type Target } from '../target/target.js';
+
+/**
+ * What the probe speaks once the handshake is done, from the ALPN protocol
+ * the server picked. https:// takes what it is given, and no ALPN at all as
+ * HTTP/1.1 (as browsers and curl do); gRPC and a forced --http2 need h2.
+ */
+export type Speech = 'raw' | 'http2' | 'http1' | 'no-agreement';
+
+export function speechFor(target: Target, alpn: string | false): Speech {
+  if (target.protocol === 'tls') return 'raw';
+  if (alpn === 'h2') return 'http2';
+  if (target.protocol === 'grpc' || target.http === 'http2') return 'no-agreement';
+  return 'http1';
+}
+
+/**
+ * Why no protocol was agreed, and the URL or flag that would test the
+ * server: a gRPC URL at an HTTP/1.1 server is the common slip.
+ * `alerted`: the server ended the handshake with no_application_protocol;
+ * otherwise it completed it choosing `chosen` (false: none).
+ */
+export function noAgreementDetail(target: Target, chosen: string | false | undefined, alerted: boolean): string {
+  const offered = alpnOffer(target).join(', ');
+  const saw = alerted
+    ? `the server answered ALPN ${offered} with the alert no_application_protocol`
+    : `the server did not agree to HTTP/2 (ALPN ${chosen || 'none'})`;
+  if (target.protocol === 'grpc') {
+    return `${saw}, and gRPC runs only over HTTP/2: is it an HTTP/1.1 server? Test it with https://${hostPort(target)}/path`;
+  }
+  if (target.http === 'http2') return `${saw}, and --http2 forces HTTP/2: drop --http2 to test it over HTTP/1.1`;
+  if (target.http === 'http1') return `${saw}: it does not speak HTTP/1.1; drop --http1 to test it over HTTP/2`;
+  return `${saw}: it speaks neither HTTP/2 nor HTTP/1.1; for another protocol over TLS use tls://${hostPort(target)} with --send and --expect`;
+}
+
+function hostPort(target: Target): string {
+  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+}
