@@ -303,6 +303,7 @@ describe('broken targets: one line, exit 3, within the timeout', { concurrency: 
     const run = await runCli(['run', '--target', `https://127.0.0.1:${server.port}/`, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--case', 'tls/no-client-cert', '--case', 'x509/valid', '--report-dir', reportDir('http1-only')], 30_000);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.deepEqual(failingScenarios(run.stdout), ['tls/no-client-cert@http2'], run.stdout);
+    assert.match(run.stdout, /^mtlspec: judged over HTTP\/1\.1 \(the server chose ALPN http\/1\.1\); the scenarios keep the https:\/\/ label "http2"$/m);
     assert.match(run.stdout, /tls\/no-client-cert over http2 .*\n\s+the target accepted a connection it must refuse \(HTTP 200: the request reached the application \(over HTTP\/1\.1, ALPN http\/1\.1\)\)/);
   });
 

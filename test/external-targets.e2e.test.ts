@@ -311,7 +311,9 @@ function explain(run: CliRun, server: ServerName): string {
 // of ~15 s in a row. No two runs share an s_server (it serves one connection
 // at a time, and one run probes sequentially); the two runs against
 // 'nginx on' may overlap, as nginx serves many connections at once.
-describe('mtlspec run --target against servers we did not write', { concurrency: true }, () => {
+// At most 6 at a time: twelve CLI processes at once on two cores would
+// stretch each run toward its own timeout.
+describe('mtlspec run --target against servers we did not write', { concurrency: 6 }, () => {
   for (const { name, server, path: urlPath, args: extraArgs = [], expected } of runCases) {
     test(name, async (t) => {
       const url = urls.get(server);

@@ -26,6 +26,7 @@ import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } f
 import { allServerFlaws } from '../servers/types.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
+import { spokenLine } from '../probe/alpn.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
 import { cases } from '../../fixtures/cases.js';
@@ -289,6 +290,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     }
     // The scenarios go on with the preflight's PKI and control (cucumber runs in this process).
     preflightSession = check.session;
+    const spoken = spokenLine(check.control);
+    if (spoken) say(spoken);
     RunSession.handOver(check.session);
   }
   let run: SuiteRun;

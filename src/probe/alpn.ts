@@ -1,4 +1,5 @@
 import { alpnOffer, type Target } from '../target/target.js';
+import { appFactsOf, type Outcome } from './outcome.js';
 
 /**
  * What the probe speaks once the handshake is done, from the ALPN protocol
@@ -31,6 +32,19 @@ export function noAgreementDetail(target: Target, chosen: string | false | undef
   if (target.http === 'http2') return `${saw}, and --http2 forces HTTP/2: drop --http2 to test it over HTTP/1.1`;
   if (target.http === 'http1') return `${saw}: it does not speak HTTP/1.1; drop --http1 to test it over HTTP/2`;
   return `${saw}: it speaks neither HTTP/2 nor HTTP/1.1; for another protocol over TLS use tls://${hostPort(target)} with --send and --expect`;
+}
+
+/**
+ * When an https:// target was spoken to in HTTP/1.x, one line that says so
+ * before the scenarios: their lines keep the URL scheme's label ("over
+ * http2"), which would otherwise suggest HTTP/2.
+ */
+export function spokenLine(control: Outcome): string | undefined {
+  const app = appFactsOf(control);
+  if (app?.protocol !== 'http1') return undefined;
+  const why = control.tls.alpn ? `the server chose ALPN ${control.tls.alpn}` : 'the server chose no ALPN';
+  const old = app.httpVersion === 'HTTP/1.0' ? '; it answers in HTTP/1.0' : '';
+  return `mtlspec: judged over HTTP/1.1 (${why}${old}); the scenarios keep the https:// label "http2"`;
 }
 
 function hostPort(target: Target): string {

@@ -6,7 +6,7 @@ import { RunSession } from './session.js';
 import type { RunSettings } from './settings.js';
 
 /** On success, the session that probed: the run goes on with it (see RunSession.handOver). */
-export type PreflightResult = { ok: true; session: RunSession } | { ok: false; reason: string };
+export type PreflightResult = { ok: true; session: RunSession; control: Outcome } | { ok: false; reason: string };
 
 /**
  * Before a run against a user's server, write the CRL if asked (--crl-out),
@@ -26,7 +26,7 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
     const { outcome, target } = await session.control(protocol);
     if (outcome.kind === 'accepted' && !protocolMismatch(target.protocol, outcome)) {
       passedOn = true;
-      return { ok: true, session };
+      return { ok: true, session, control: outcome };
     }
     return { ok: false, reason: controlFailure(`${target.url} (${targetLabels[protocol]})`, target.protocol, outcome) };
   } finally {
