@@ -27,7 +27,7 @@ const cliTimeoutMs = 30_000;
 
 type ServerName =
   | 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 'nginx on http1' | 'nginx optional http1'
-  | 's_server' | 's_server lax' | 's_server tls12' | 'python required' | 'python optional';
+  | 's_server' | 's_server lax' | 's_server tls12' | 's_server expect' | 'python required' | 'python optional';
 
 const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols' | 'http2'>> = {
   'nginx on': { verifyClient: 'on', protocols: 'TLSv1.3' },
@@ -50,6 +50,8 @@ const sServerConfigs: Record<Extract<ServerName, `s_server${string}`>, Pick<SSer
   's_server': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
   's_server lax': { verifyReturnError: false, tls13Only: true, mode: 'rev' },
   's_server tls12': { verifyReturnError: true, tls13Only: false, mode: 'rev' },
+  // The first one again, for the --expect run (s_server serves one connection at a time).
+  's_server expect': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
 };
 
 interface Expected {
@@ -60,6 +62,8 @@ interface Expected {
   skipped: string[];
   /** Something the output must say, e.g. which HTTP version was spoken. */
   says?: RegExp;
+  /** Something results.json must hold, e.g. what acceptance rested on. */
+  recorded?: RegExp;
 }
 
 interface RunCase {
@@ -191,6 +195,13 @@ const runCases: readonly RunCase[] = [
     server: 's_server lax',
     args: sendLine,
     expected: { code: 1, failing: verificationCases, skipped: skippedByDefault },
+  },
+  {
+    // --expect: only the reversed line proves acceptance, and the verdicts are the same.
+    name: 's_server -rev with --expect "^olleh": every judged case passes',
+    server: 's_server expect',
+    args: [...sendLine, '--expect', '^olleh'],
+    expected: { code: 0, failing: [], skipped: skippedByDefault, recorded: /"acceptedOn":\s*"expected-reply"/ },
   },
   {
     name: 's_server allowing TLS 1.2: a TLS 1.2 client gets in',
@@ -343,6 +354,7 @@ describe('mtlspec run --target against servers we did not write', { concurrency:
       assert.match(run.stdout, new RegExp(`^mtlspec: \\d+ scenarios: \\d+ passed( \\(\\+\\d+ passed with a SHOULD warning\\))?, ${failed} failed, 0 inconclusive, ${expected.skipped.length} skipped, 5 informational in [\\d.]+ s; report: `, 'm'), why);
       assert.equal(run.code, expected.code, why);
       if (expected.says) assert.match(run.stdout, expected.says, why);
+      if (expected.recorded) assert.match(readFileSync(path.join(reportDir, 'results.json'), 'utf8'), expected.recorded, why);
 
       // A user's CA key never appears in any report: not as PEM, and not as
       // bare base64 either. The slice comes from the middle of the key's body
