@@ -3,6 +3,7 @@ import { assert } from 'chai';
 import { cases } from '../fixtures/cases.js';
 import { findCase, findClientCase, type ClientCase } from '../src/catalogue/case.js';
 import { findProfile, underProfile } from '../src/catalogue/profiles.js';
+import { notApplicableBecause } from '../src/catalogue/spoken-protocol.js';
 import { credentialText, evidenceText, recordFileName, scenarioRecord } from '../src/report/evidence.js';
 import type { TargetKey } from '../src/target/target.js';
 import { judge, judgeServer, notProbed, type Verdict } from '../src/verdict/judge.js';
@@ -52,6 +53,11 @@ Then("the server's certificate satisfies {string}, as {string} requires", functi
   const serverCase = underProfile(written, findProfile(session.settings.profile));
   this.conformanceCase = serverCase;
   if (skipIfUnavailable(this, serverCase)) return 'skipped';
+  const notApplicable = notApplicableBecause(serverCase.id, control?.outcome);
+  if (notApplicable) {
+    record(this, notProbed(serverCase, notApplicable));
+    return 'skipped';
+  }
   const context = { now: new Date(), protocol: session.target(protocol).protocol, serverSpiffeId: session.settings.serverSpiffeId, alpn: control?.outcome.tls.alpn };
   const verdict = judgeServer(serverCase, control?.outcome, context, { strict: session.settings.strict });
   if (control?.outcome.tls.server) {

@@ -245,6 +245,11 @@ describe('bad input: one line on stderr, exit 2, before any probe', { concurrenc
     ['no credential for a target', () => target(), /needs a client credential the target trusts/],
     ['a credential without a target', () => ['run', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--ca-cert needs --target/],
     ['--send on an HTTP/2 target', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--send', 'hi'], /--send applies to tls:\/\/ targets only/],
+    ['--expect on an HTTP/2 target', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--expect', '^OK'], /--expect applies to tls:\/\/ targets only/],
+    ['--expect that is no regular expression', () => ['run', '--target', 'tls://127.0.0.1:1', '--expect', '(', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--expect "\(" is not a regular expression: .*Unterminated group/],
+    ['--http1 on a gRPC target', () => ['run', '--target', grpcHealthUrl(), '--http1', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--http1 applies to https:\/\/ targets only; gRPC runs over HTTP\/2 only/],
+    ['--http1 and --http2 together', () => [...target(), '--http1', '--http2', '--ca-cert', paths.ca, '--ca-key', paths.caKey], /--http1 and --http2 exclude each other/],
+    ['--http2 without a target', () => ['run', '--http2'], /--http2 needs --target/],
     ['a malformed SPIFFE ID', () => [...target(), '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--spiffe-id', 'spiffe://Example.org/a'], /is not a SPIFFE ID: trust domain "Example.org" has characters outside/],
     ['a negative timeout', () => ['run', '--timeout', '-5'], /--timeout must be a positive number/],
     ['a zero --rate', () => ['run', '--rate', '0'], /--rate must be a number of connections per second above 0/],
@@ -293,11 +298,34 @@ describe('broken targets: one line, exit 3, within the timeout', { concurrency: 
     await expectInconclusive(`grpcs://127.0.0.1:${server.port}`, /cannot judge .*did not answer in TLS .*plain-TCP or plain-HTTP port/);
   });
 
-  it('an HTTP/1.1-only TLS server', async () => {
+  it('an HTTP/1.1-only TLS server is judged over HTTP/1.1: it asks for no certificate, so a client without one gets in', async () => {
     assert.ok(pki.server);
     const server = await http1OnlyTlsServer(pki.server.certPem, pki.server.keyPem);
     hostile.push(server);
-    await expectInconclusive(`https://127.0.0.1:${server.port}/`, /cannot judge .*does not speak HTTP\/2: it answered ALPN h2 with the alert no_application_protocol/);
+    const run = await runCli(['run', '--target', `https://127.0.0.1:${server.port}/`, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--case', 'tls/no-client-cert', '--case', 'x509/valid', '--report-dir', reportDir('http1-only')], 30_000);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.deepEqual(failingScenarios(run.stdout), ['tls/no-client-cert@http2'], run.stdout);
+    assert.match(run.stdout, /^mtlspec: judged over HTTP\/1\.1 \(the server chose ALPN http\/1\.1\); the scenarios keep the https:\/\/ label "http2"$/m);
+    assert.match(run.stdout, /tls\/no-client-cert over http2 .*\n\s+the target accepted a connection it must refuse \(HTTP 200: the request reached the application \(over HTTP\/1\.1, ALPN http\/1\.1\)\)/);
+  });
+
+  it('an HTTP/1.1-only TLS server named by grpcs://: the line names https://', async () => {
+    assert.ok(pki.server);
+    const server = await http1OnlyTlsServer(pki.server.certPem, pki.server.keyPem);
+    hostile.push(server);
+    await expectInconclusive(`grpcs://127.0.0.1:${server.port}`, new RegExp(`cannot judge .*ALPN h2 .*gRPC runs only over HTTP/2: is it an HTTP/1\\.1 server\\? Test it with https://127\\.0\\.0\\.1:${server.port}/path`));
+  });
+
+  it('an HTTP/1.1-only TLS server with --http2: the line names the flag to drop', async () => {
+    assert.ok(pki.server);
+    const server = await http1OnlyTlsServer(pki.server.certPem, pki.server.keyPem);
+    hostile.push(server);
+    const run = await runCli(['run', '--target', `https://127.0.0.1:${server.port}/`, '--http2', '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--report-dir', reportDir('http1-only-forced')], 30_000);
+    assertOneLineError(run, 3, /cannot judge .*ALPN h2.*--http2 forces HTTP\/2: drop --http2 to test it over HTTP\/1\.1/);
+  });
+
+  it('a gRPC server named by https://: the wrong protocol, said so', async () => {
+    await expectInconclusive(`https://127.0.0.1:${grpc.port}/`, /is the wrong protocol for this URL: the server answered a plain GET with HTTP 415 \(Unsupported Media Type\), as gRPC servers do: if it is one, use grpcs:\/\//);
   });
 
   it('a listener that accepts and never answers', async () => {

@@ -8,10 +8,11 @@ import { runCli, type CliRun } from './support/cli.js';
 import { startNginx, type NginxOptions, type RunningNginx } from './support/nginx.js';
 import { startSServer, type RunningSServer, type SServerOptions } from './support/s-server.js';
 import { assertVerdicts, skippedByDefault, spiffeCases, undeclared, verdictLines, verificationCases, type ExpectedVerdicts } from './support/verdicts.js';
+import { startPythonHttps, type PythonHttpsOptions, type RunningPythonHttps } from './support/python-https.js';
 
 /**
- * The CLI's verdicts against real servers nobody here wrote: nginx and
- * OpenSSL's s_server, each configured the way a user might, some correctly and
+ * The CLI's verdicts against real servers nobody here wrote: nginx (with
+ * and without HTTP/2), OpenSSL's s_server and Python's http.server in ssl, each configured the way a user might, some correctly and
  * some not. The harness only gets what a user gives it (a URL and PEM files),
  * so a wrong verdict here is a wrong verdict a user would have seen.
  *
@@ -25,13 +26,24 @@ const probeTimeoutMs = '5000';
 /** The whole CLI run (~1.5 s each, all started at once); generous so a loaded CI box is not a failure. */
 const cliTimeoutMs = 30_000;
 
-type ServerName = 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 's_server' | 's_server lax' | 's_server tls12';
+type ServerName =
+  | 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 'nginx on http1' | 'nginx optional http1'
+  | 's_server' | 's_server lax' | 's_server tls12' | 's_server expect' | 'python required' | 'python optional';
 
-const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols'>> = {
+const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols' | 'http2'>> = {
   'nginx on': { verifyClient: 'on', protocols: 'TLSv1.3' },
   'nginx optional': { verifyClient: 'optional', protocols: 'TLSv1.3' },
   'nginx optional_no_ca': { verifyClient: 'optional_no_ca', protocols: 'TLSv1.3' },
   'nginx on tls12': { verifyClient: 'on', protocols: 'TLSv1.2 TLSv1.3' },
+  // Without http2 nginx answers ALPN with http/1.1: the HTTP/1.1 twins of the first two.
+  'nginx on http1': { verifyClient: 'on', protocols: 'TLSv1.3', http2: false },
+  'nginx optional http1': { verifyClient: 'optional', protocols: 'TLSv1.3', http2: false },
+};
+
+/** http.server in ssl, TLS 1.3, no ALPN: HTTP/1.1 because it chooses none. */
+const pythonConfigs: Record<Extract<ServerName, `python${string}`>, Pick<PythonHttpsOptions, 'verify'>> = {
+  'python required': { verify: 'required' },
+  'python optional': { verify: 'optional' },
 };
 
 /** All in -rev mode: a line sent gets a reversed line back, which is what --send needs to see acceptance. */
@@ -39,7 +51,17 @@ const sServerConfigs: Record<Extract<ServerName, `s_server${string}`>, Pick<SSer
   's_server': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
   's_server lax': { verifyReturnError: false, tls13Only: true, mode: 'rev' },
   's_server tls12': { verifyReturnError: true, tls13Only: false, mode: 'rev' },
+  // The first one again, for the --expect run (s_server serves one connection at a time).
+  's_server expect': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
 };
+
+/** What a run must show: the verdicts, and what its output or results.json must say besides. */
+interface Expected extends ExpectedVerdicts {
+  /** Something the output must say, e.g. which HTTP version was spoken. */
+  says?: RegExp;
+  /** Something results.json must hold, e.g. what acceptance rested on. */
+  recorded?: RegExp;
+}
 
 interface RunCase {
   name: string;
@@ -47,8 +69,14 @@ interface RunCase {
   /** Appended to the target URL (nginx serves /hello). */
   path?: string;
   args?: string[];
-  expected: ExpectedVerdicts;
+  expected: Expected;
 }
+
+/**
+/** Over HTTP/1.1, HTTP/2's ALPN rule has nothing to judge: skipped with the reason. */
+const skippedOverHttp1 = [...skippedByDefault, 'tls/alpn/h2'];
+/** The evidence names HTTP/1.1 and how it was chosen. */
+const spokeHttp1 = (alpn: 'ALPN http/1.1' | 'no ALPN'): RegExp => new RegExp(`tls/alpn/h2 over http2 .*\\n\\s+the server chose HTTP/1\\.1 \\(${alpn}\\)`);
 
 /**
  * What a user types in a shell: `--send "hello\n"` reaches the CLI as a
@@ -105,6 +133,32 @@ const runCases: readonly RunCase[] = [
     expected: { code: 1, failing: ['tls/version/tls12'], skipped: skippedByDefault },
   },
   {
+    // The HTTP/1.1 twins: the same verdicts as over HTTP/2, read off the
+    // HTTP/1.1 status line (nginx's 400 for a missing or bad certificate).
+    name: 'nginx ssl_verify_client on without http2: judged over HTTP/1.1, every judged case passes',
+    server: 'nginx on http1',
+    path: 'hello',
+    expected: { code: 0, failing: [], skipped: skippedOverHttp1, says: spokeHttp1('ALPN http/1.1') },
+  },
+  {
+    name: 'nginx ssl_verify_client optional without http2: over HTTP/1.1, a client without a certificate gets in',
+    server: 'nginx optional http1',
+    path: 'hello',
+    expected: { code: 1, failing: ['tls/no-client-cert'], skipped: skippedOverHttp1, says: /tls\/no-client-cert over http2 .*\n.*HTTP 200: the request reached the application \(over HTTP\/1\.1, ALPN http\/1\.1\)/ },
+  },
+  {
+    // CERT_REQUIRED: OpenSSL verifies the chain and refuses with its alert after the client's Finished.
+    name: 'python http.server in ssl, CERT_REQUIRED: judged over HTTP/1.1, every judged case passes',
+    server: 'python required',
+    expected: { code: 0, failing: [], skipped: skippedOverHttp1, says: spokeHttp1('no ALPN') },
+  },
+  {
+    // CERT_OPTIONAL: a certificate, if sent, must verify; none at all is fine.
+    name: 'python http.server in ssl, CERT_OPTIONAL: a client without a certificate gets in',
+    server: 'python optional',
+    expected: { code: 1, failing: ['tls/no-client-cert'], skipped: skippedOverHttp1, says: spokeHttp1('no ALPN') },
+  },
+  {
     // s_server refuses each bad client with a TLS 1.3 alert after the
     // client's handshake: certificate_required for none, unknown_ca for a
     // stranger or self-signed, unsupported_certificate for a wrong EKU,
@@ -122,6 +176,13 @@ const runCases: readonly RunCase[] = [
     server: 's_server lax',
     args: sendLine,
     expected: { code: 1, failing: verificationCases, skipped: skippedByDefault },
+  },
+  {
+    // --expect: only the reversed line proves acceptance, and the verdicts are the same.
+    name: 's_server -rev with --expect "^olleh": every judged case passes',
+    server: 's_server expect',
+    args: [...sendLine, '--expect', '^olleh'],
+    expected: { code: 0, failing: [], skipped: skippedByDefault, recorded: /"acceptedOn":\s*"expected-reply"/ },
   },
   {
     name: 's_server allowing TLS 1.2: a TLS 1.2 client gets in',
@@ -176,6 +237,7 @@ const closers: Array<() => Promise<void>> = [];
 /** The running servers, kept for their own logs when a run surprises. */
 const sServers = new Map<ServerName, RunningSServer>();
 const nginxes = new Map<ServerName, RunningNginx>();
+const pythons = new Map<ServerName, RunningPythonHttps>();
 
 before(async () => {
   const pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: 'generate', serverHosts: loopbackHosts });
@@ -201,6 +263,12 @@ before(async () => {
       sServers.set(name as ServerName, server);
       urls.set(name as ServerName, server.url);
     }),
+    ...Object.entries(pythonConfigs).map(async ([name, config]) => {
+      const server = await startPythonHttps({ ...config, ...pems });
+      closers.push(() => server.close());
+      pythons.set(name as ServerName, server);
+      urls.set(name as ServerName, server.url);
+    }),
   ]);
 });
 
@@ -214,7 +282,14 @@ after(async () => {
 function explain(run: CliRun, server: ServerName): string {
   const nginx = nginxes.get(server);
   const sServer = sServers.get(server);
-  const serverSide = nginx ? `nginx error log:\n${nginx.errorLogTail(40)}` : sServer ? `s_server output:\n${sServer.output().slice(-3000)}` : '';
+  const python = pythons.get(server);
+  const serverSide = nginx
+    ? `nginx error log:\n${nginx.errorLogTail(40)}`
+    : sServer
+      ? `s_server output:\n${sServer.output().slice(-3000)}`
+      : python
+        ? `python output:\n${python.output().slice(-3000)}`
+        : '';
   return `--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}\n--- ${serverSide}`;
 }
 
@@ -223,7 +298,9 @@ function explain(run: CliRun, server: ServerName): string {
 // of ~15 s in a row. No two runs share an s_server (it serves one connection
 // at a time, and one run probes sequentially); the two runs against
 // 'nginx on' may overlap, as nginx serves many connections at once.
-describe('mtlspec run --target against servers we did not write', { concurrency: true }, () => {
+// At most 6 at a time: twelve CLI processes at once on two cores would
+// stretch each run toward its own timeout.
+describe('mtlspec run --target against servers we did not write', { concurrency: 6 }, () => {
   for (const { name, server, path: urlPath, args: extraArgs = [], expected } of runCases) {
     test(name, async (t) => {
       const url = urls.get(server);
@@ -245,6 +322,8 @@ describe('mtlspec run --target against servers we did not write', { concurrency:
       // The verdict lines, so a passing run still shows what it saw and how long each probe took.
       for (const line of verdictLines(run.stdout)) t.diagnostic(line);
       assertVerdicts(run, url, expected, explain(run, server));
+      if (expected.says) assert.match(run.stdout, expected.says, explain(run, server));
+      if (expected.recorded) assert.match(readFileSync(path.join(reportDir, 'results.json'), 'utf8'), expected.recorded, explain(run, server));
 
       // A user's CA key never appears in any report: not as PEM, and not as
       // bare base64 either. The slice comes from the middle of the key's body

@@ -27,6 +27,7 @@ import { allServerFlaws } from '../servers/types.js';
 import { diagnosisLines } from '../diagnosis/terminal-lines.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
 import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
+import { spokenLine } from '../probe/alpn.js';
 import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
 import { cases } from '../../fixtures/cases.js';
@@ -46,6 +47,9 @@ export interface RunArguments {
   servername: string | undefined;
   'spiffe-id': string | undefined;
   send: string | undefined;
+  expect: string | undefined;
+  http1: boolean;
+  http2: boolean;
   'report-dir': string;
   timeout: number;
   rate: number | undefined;
@@ -89,7 +93,7 @@ function validateTags(tags: string): void {
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 /** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
@@ -109,6 +113,9 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
       describe: `The client SPIFFE ID the target authorizes, minted into the valid credential (default ${defaultClientSpiffeId}). Naming it for --target also runs the SPIFFE authorization cases`,
     })
     .option('send', { type: 'string', describe: 'tls:// only: text written after the handshake; a reply proves acceptance. \\n, \\r, \\t and \\\\ are unescaped (e.g. "Hello server\\n")' })
+    .option('expect', { type: 'string', describe: 'tls:// only: a regular expression the reply must match to count as accepted; any other reply is a refusal (e.g. "^OK")' })
+    .option('http1', { type: 'boolean', default: false, describe: 'https:// only: speak HTTP/1.1 (offer ALPN http/1.1 alone). By default the server picks h2 or HTTP/1.1' })
+    .option('http2', { type: 'boolean', default: false, describe: 'https:// only: speak HTTP/2 (offer ALPN h2 alone); a server that does not pick it cannot be judged' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'Where conformance.html, junit.xml and messages.ndjson are written' })
     .option('timeout', { type: 'number', default: defaultTimeoutMs, describe: 'Milliseconds one probe may take, connect to answer' })
     .option('rate', {
@@ -138,6 +145,8 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .example('$0 run --target https://localhost:8443/hello --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'Your HTTP/2 server, with the CA it trusts for clients: every case')
     .example('$0 run --target grpcs://localhost:50051 --client-cert client.pem --client-key client.key --server-ca ca.pem', 'Your gRPC server (health check), with one client credential: cases that need the CA key are skipped')
     .example('$0 run --target tls://localhost:4433 --send "Hello server\\n" --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'A raw TLS server that answers a line')
+    .example('$0 run --target tls://localhost:4433 --send "PING\\n" --expect "^PONG" --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'Only a reply matching --expect proves acceptance; any other reply is a refusal')
+    .example('$0 run --target https://localhost:8443/ --http1 --ca-cert ca.pem --ca-key ca.key --server-ca ca.pem', 'Force HTTP/1.1 (by default the server picks h2 or HTTP/1.1 by ALPN)')
     .example('$0 run --flaw accept-any-cert', 'Watch the harness catch a server that accepts any client certificate')
     .example('$0 run --case x509/validity/expired --case spiffe', 'One case, and every SPIFFE case (ids as in h2spec)')
     .example('MTLSPEC_TARGET=https://localhost:8443/ $0 run --ca-cert ca.pem --ca-key ca.key', 'Settings also come from MTLSPEC_* variables and mtlspec.config.json/.yaml; flags win') as unknown as Argv<RunArguments>;
@@ -180,7 +189,11 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     logFormat: argv['log-format'],
   };
 
-  const externalOnly = (['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send'] as const).filter((flag) => argv[flag] !== undefined);
+  const externalOnly = [
+    ...(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send', 'expect'] as const).filter((flag) => argv[flag] !== undefined),
+    ...httpFlags(argv),
+  ];
+  const http = httpChoice(argv);
   if (!argv.target) {
     if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI`);
     if (argv['crl-out'] || argv['target-has-crl']) throw new InputError('--crl-out and --target-has-crl need --target: the built-in servers load their CRL themselves');
@@ -194,7 +207,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   }
   if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
   try {
-    parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}) });
+    parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
   } catch (error) {
     if (error instanceof TargetUrlError) throw new InputError(`--target: ${error.message}`);
     throw error;
@@ -209,6 +222,8 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv.servername ? { servername: argv.servername } : {}),
     ...(argv['server-ca'] ? { serverCaFile: argv['server-ca'] } : {}),
     ...(argv.send !== undefined ? { send: unescapeSend(argv.send) } : {}),
+    ...(argv.expect !== undefined ? { expect: argv.expect } : {}),
+    ...(http ? { http } : {}),
   };
   if (argv['crl-out'] && credentials.kind !== 'ca') throw new InputError('--crl-out needs --ca-cert and --ca-key: the CRL is signed by the CA');
   // An external target's policy is known only as far as the user declares it.
@@ -218,6 +233,17 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv['server-spiffe-id'] !== undefined ? (['server-spiffe-id'] as const) : []),
   ];
   return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}) };
+}
+
+function httpFlags(argv: RunArguments): Array<'http1' | 'http2'> {
+  return (['http1', 'http2'] as const).filter((flag) => argv[flag] === true);
+}
+
+/** --http1 or --http2, never both. */
+function httpChoice(argv: RunArguments): 'http1' | 'http2' | undefined {
+  const flags = httpFlags(argv);
+  if (flags.length > 1) throw new InputError('--http1 and --http2 exclude each other; give one, or neither to let the server pick');
+  return flags[0];
 }
 
 function credentialSource(argv: RunArguments): CredentialSource {
@@ -281,6 +307,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     }
     // The scenarios go on with the preflight's PKI and control (cucumber runs in this process).
     preflightSession = check.session;
+    const spoken = spokenLine(check.control);
+    if (spoken) say(spoken);
     RunSession.handOver(check.session);
   }
   let run: SuiteRun;

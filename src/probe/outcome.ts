@@ -71,7 +71,10 @@ export interface ServerFacts {
 }
 
 export interface AppFacts {
-  protocol: 'grpc' | 'http2' | 'tls';
+  /** What was spoken after the handshake: an https:// target speaks 'http2' or 'http1', whichever the server picked by ALPN. */
+  protocol: 'grpc' | 'http2' | 'http1' | 'tls';
+  /** HTTP/1.x: the version the status line names ("HTTP/1.1", or "HTTP/1.0" from an older server). */
+  httpVersion?: string;
   httpStatus?: number;
   grpcStatus?: number;
   grpcStatusName?: string;
@@ -88,6 +91,11 @@ export interface AppFacts {
   retryAfterMs?: number;
   /** The body was cut at the size bound or the body deadline: the status had already decided. */
   bodyTruncated?: boolean;
+  /**
+   * Raw TLS: what an acceptance rests on: a reply matching --expect, any
+   * reply (--send alone), or only a connection that stayed open (neither).
+   */
+  acceptedOn?: 'expected-reply' | 'any-reply' | 'open-connection';
 }
 
 export type RejectionStage = 'handshake' | 'first-read' | 'application';

@@ -2,7 +2,9 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
-import type { Target } from '../target/target.js';
+import { alpnOffer, type Target } from '../target/target.js';
+import { noAgreementDetail, speechFor } from './alpn.js';
+import { announcedLength, http1Request, Http1HeadReader } from './http1.js';
 import { classifyGrpcAnswer, classifyHttpAnswer, grpcStatusNames, retryAfterMs } from './application.js';
 import { classifySocketError, type ConnectionProgress } from './classify.js';
 import { clientFlight, flightNotReached } from './client-flight.js';
@@ -78,6 +80,12 @@ class ProbeRun {
   readonly #app: AppFacts;
   readonly #body: Buffer[] = [];
   #bodyBytes = 0;
+  /**
+   * Set once part of an answer came that the connection's end must decide
+   * (an HTTP/1.x head cut short, a raw-TLS reply that did not match
+   * --expect yet); returns true when it decided.
+   */
+  #partialAnswer: (() => boolean) | undefined;
 
   constructor(
     private readonly request: ProbeRequest,
@@ -104,7 +112,7 @@ class ProbeRun {
     socket.once('secureConnect', () => this.#onSecureConnect(socket));
     // Only the label is read, never the secret: it tells when the client's certificate flight goes out.
     if (this.request.watchTls12Flight !== false) socket.on('keylog', (line: Buffer) => this.#onKeylog(socket, line));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#connectionEnded(() => classifySocketError(error, this.#progress(), this.#tls)));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#connectionEnded(() => this.#socketError(error)));
     socket.once('end', () => {
       this.#socketEnded = true;
       this.#tls.closedBy ??= 'server';
@@ -122,7 +130,7 @@ class ProbeRun {
       port: target.port,
       // RFC 6066 forbids an IP address as SNI; Node then checks the host instead.
       ...(isIP(target.servername) ? {} : { servername: target.servername }),
-      ALPNProtocols: target.protocol === 'tls' ? [] : ['h2'],
+      ALPNProtocols: alpnOffer(target),
       secureContext: secureContextFor(this.request),
       // The server's certificate is checked, but as evidence rather than as a
       // gate: the server-identity cases report on it, and the client-side
@@ -144,6 +152,13 @@ class ProbeRun {
     this.#flight = clientFlight(this.request.credential?.keyPem, socket.getSharedSigalgs(), 'TLSv1.2');
   }
 
+  /** A socket error as an Outcome; an ALPN refusal names the URL or flag that would test the server. */
+  #socketError(error: NodeJS.ErrnoException): Outcome {
+    const outcome = classifySocketError(error, this.#progress(), this.#tls);
+    if (outcome.kind !== 'unreachable' || outcome.reason !== 'no-alpn') return outcome;
+    return { ...outcome, detail: noAgreementDetail(this.request.target, undefined, true) };
+  }
+
   #progress(): ConnectionProgress {
     return { handshakeDone: this.#handshakeDone, flightSent: this.#flight.flightSent, judgedAtHello: this.request.judgedAtHello === true };
   }
@@ -159,20 +174,19 @@ class ProbeRun {
     facts.cipher = socket.getCipher()?.name;
     facts.alpn = socket.alpnProtocol ?? false;
     facts.server = serverFacts(socket, this.request.target.servername);
-    if (this.request.target.protocol === 'tls') {
-      this.#exchangeRawTls(socket);
-      return;
+    switch (speechFor(this.request.target, facts.alpn)) {
+      case 'raw':
+        this.#exchangeRawTls(socket);
+        return;
+      case 'http1':
+        this.#sendHttp1Request(socket);
+        return;
+      case 'http2':
+        this.#sendHttp2Request(socket);
+        return;
+      case 'no-agreement':
+        this.#finish({ kind: 'unreachable', reason: 'no-alpn', tls: facts, detail: noAgreementDetail(this.request.target, facts.alpn, false) });
     }
-    if (socket.alpnProtocol !== 'h2') {
-      this.#finish({
-        kind: 'unreachable',
-        reason: 'no-alpn',
-        tls: facts,
-        detail: `the server did not agree to HTTP/2 (ALPN ${socket.alpnProtocol || 'none'}); gRPC and HTTP/2 targets must offer h2`,
-      });
-      return;
-    }
-    this.#sendHttp2Request(socket);
   }
 
   /**
@@ -183,22 +197,132 @@ class ProbeRun {
    * handshake. Alerts and closes are caught by the socket's own listeners.
    */
   #exchangeRawTls(socket: tls.TLSSocket): void {
-    const send = this.request.target.send;
-    socket.once('data', (chunk: Buffer) => {
-      this.#tls.timings.firstResponseMs = this.#elapsed();
-      this.#app.bodyExcerpt = chunk.subarray(0, excerptLength).toString('utf8');
-      this.#tls.closedBy ??= 'client';
-      this.#finish({ kind: 'accepted', tls: this.#tls, app: this.#app, detail: `the server answered after the handshake: ${JSON.stringify(this.#app.bodyExcerpt)}` });
-    });
+    const { send, expect } = this.request.target;
+    if (expect) {
+      this.#expectReply(socket, expect);
+    } else {
+      socket.once('data', (chunk: Buffer) => {
+        this.#tls.timings.firstResponseMs = this.#elapsed();
+        this.#app.bodyExcerpt = chunk.subarray(0, excerptLength).toString('utf8');
+        this.#app.acceptedOn = 'any-reply';
+        this.#tls.closedBy ??= 'client';
+        this.#finish({ kind: 'accepted', tls: this.#tls, app: this.#app, detail: `the server answered after the handshake (without --expect, any reply counts as acceptance): ${JSON.stringify(this.#app.bodyExcerpt)}` });
+      });
+    }
     if (send !== undefined) {
       socket.write(send);
       return;
     }
+    if (expect) return;
     const settleMs = Math.min(rawTlsSettleMs, this.request.timeoutMs);
     setTimeout(() => {
       this.#tls.closedBy ??= 'client';
-      this.#finish({ kind: 'accepted', tls: this.#tls, app: this.#app, detail: `the connection stayed open, without an alert, for ${settleMs} ms after the handshake` });
+      this.#app.acceptedOn = 'open-connection';
+      this.#finish({
+        kind: 'accepted',
+        tls: this.#tls,
+        app: this.#app,
+        detail: `the connection stayed open, without an alert, for ${settleMs} ms after the handshake (without --send and --expect, that is all "accepted" rests on)`,
+      });
     }, settleMs).unref();
+  }
+
+  /**
+   * --expect: only a reply that matches proves acceptance. Anything else the
+   * server says (an error line, a banner) is its refusal at the application,
+   * decided once the reply stops growing for bodyGraceMs, hits bodyLimit, or
+   * the server closes.
+   */
+  #expectReply(socket: tls.TLSSocket, expect: RegExp): void {
+    const reply = (): string => Buffer.concat(this.#body).toString('utf8');
+    const refuse = (): boolean => {
+      const text = reply();
+      this.#app.bodyExcerpt = text.slice(0, excerptLength);
+      if (this.#bodyBytes >= bodyLimit) this.#app.bodyTruncated = true;
+      this.#tls.closedBy ??= 'client';
+      this.#finish({ kind: 'rejected', stage: 'application', tls: this.#tls, app: this.#app, detail: `the reply does not match --expect /${expect.source}/: ${JSON.stringify(this.#app.bodyExcerpt)}` });
+      return true;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#settled) return;
+      this.#tls.timings.firstResponseMs ??= this.#elapsed();
+      this.#partialAnswer = refuse;
+      if (this.#bodyBytes < bodyLimit) this.#body.push(chunk.subarray(0, bodyLimit - this.#bodyBytes));
+      this.#bodyBytes += chunk.length;
+      const text = reply();
+      if (expect.test(text)) {
+        this.#app.bodyExcerpt = text.slice(0, excerptLength);
+        this.#app.acceptedOn = 'expected-reply';
+        this.#tls.closedBy ??= 'client';
+        this.#finish({ kind: 'accepted', tls: this.#tls, app: this.#app, detail: `the reply matches --expect /${expect.source}/: ${JSON.stringify(this.#app.bodyExcerpt)}` });
+        return;
+      }
+      if (this.#bodyBytes >= bodyLimit) {
+        refuse();
+        return;
+      }
+      // Wait for more only while the reply keeps coming.
+      clearTimeout(this.#bodyTimer);
+      this.#bodyTimer = setTimeout(refuse, bodyGraceMs);
+      this.#bodyTimer.unref();
+    });
+  }
+
+  /**
+   * HTTP/1.1 (or an HTTP/1.0 answer) on the same socket: the status line
+   * decides, as :status does on HTTP/2, and the body is bounded the same way.
+   * A close before any status is a bare refusal, read by the socket's own
+   * listeners exactly as on HTTP/2.
+   */
+  #sendHttp1Request(socket: tls.TLSSocket): void {
+    this.#app.protocol = 'http1';
+    const reader = new Http1HeadReader();
+    let expected: number | undefined;
+    const notHttp = (excerpt: string): boolean => {
+      this.#finish({ kind: 'unreachable', reason: 'error', tls: this.#tls, detail: `the server picked HTTP/1.1 but its answer is no HTTP/1.x response: ${JSON.stringify(excerpt)}` });
+      return true;
+    };
+    this.#partialAnswer = () => (reader.pending > 0 ? notHttp(reader.excerpt) : false);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#settled) return;
+      if (this.#app.httpStatus === undefined) {
+        const read = reader.push(chunk);
+        if (read.kind === 'more') return;
+        if (read.kind === 'not-http') {
+          notHttp(read.excerpt);
+          return;
+        }
+        const { head } = read;
+        this.#tls.timings.firstResponseMs = this.#elapsed();
+        this.#app.httpStatus = head.status;
+        this.#app.httpVersion = head.version;
+        const contentType = head.headers.get('content-type');
+        if (contentType !== undefined) this.#app.contentType = contentType.slice(0, 100);
+        const retryAfter = retryAfterMs(head.headers.get('retry-after'));
+        if (retryAfter !== undefined) this.#app.retryAfterMs = retryAfter;
+        expected = announcedLength(head);
+        this.#startBodyGrace();
+        if (head.headTruncated) {
+          this.#finishFromAnswer(true);
+          return;
+        }
+        chunk = read.rest;
+      }
+      this.#onBodyChunk(chunk);
+      if (expected !== undefined && this.#bodyBytes >= expected) this.#finishFromAnswer(false);
+    });
+    // Connection: close: the server's end is the end of the answer.
+    socket.once('end', () => {
+      if (this.#app.httpStatus !== undefined) this.#finishFromAnswer(false);
+    });
+    socket.write(http1Request(this.request.target));
+  }
+
+  #onBodyChunk(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.#bodyBytes < bodyLimit) this.#body.push(chunk);
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes >= bodyLimit) this.#finishFromAnswer(true);
   }
 
   #sendHttp2Request(socket: tls.TLSSocket): void {
@@ -329,7 +453,8 @@ class ProbeRun {
       this.#finish({ kind: 'unreachable', reason: 'error', tls: this.#tls, detail: `the gRPC call got its response headers (HTTP ${this.#app.httpStatus ?? '?'}) but neither a reply nor a grpc-status before it ended` });
       return;
     }
-    this.#finish(grpc ? classifyGrpcAnswer(this.#app, this.#tls) : classifyHttpAnswer(this.#app, this.#tls));
+    const outcome = grpc ? classifyGrpcAnswer(this.#app, this.#tls) : classifyHttpAnswer(this.#app, this.#tls);
+    this.#finish(this.#app.protocol === 'http1' ? { ...outcome, detail: `${outcome.detail} (${http1Note(this.#app, this.#tls)})` } : outcome);
   }
 
   /**
@@ -348,6 +473,7 @@ class ProbeRun {
       this.#finish(this.#streamEndedWithoutAnswer(undefined));
       return;
     }
+    if (this.#partialAnswer?.() === true) return;
     this.#finish(fromSocket());
   }
 
@@ -373,6 +499,11 @@ class ProbeRun {
   }
 
   #onTimeout(): void {
+    if (this.#app.httpStatus !== undefined && !this.request.target.grpc) {
+      // A status that arrived decides; only the body was slow.
+      this.#finishFromAnswer(true);
+      return;
+    }
     this.#tls.closedBy = 'timeout';
     const ms = this.request.timeoutMs;
     this.#finish({
@@ -403,6 +534,12 @@ class ProbeRun {
 }
 
 const clientRandomLabel = Buffer.from('CLIENT_RANDOM ');
+
+/** Which HTTP/1.x was spoken and why: the evidence says it, and an HTTP/1.0 answer plainly. */
+function http1Note(app: AppFacts, tlsFacts: TlsFacts): string {
+  const alpn = tlsFacts.alpn ? `ALPN ${tlsFacts.alpn}` : 'the server chose no ALPN';
+  return app.httpVersion === 'HTTP/1.0' ? `over HTTP/1.1, ${alpn}; the server answered in HTTP/1.0` : `over HTTP/1.1, ${alpn}`;
+}
 
 /** HTTP/2 error codes by name (RFC 9113 7), for the evidence. */
 const http2ErrorNames: readonly string[] = [

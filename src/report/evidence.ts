@@ -152,6 +152,8 @@ function outcomeFacts(outcome: CaseProbe['outcome']): string[] {
       app.goaway ? `GOAWAY ${app.goaway.errorCode} (last stream ${app.goaway.lastStreamId})` : '',
       app.retryAfterMs !== undefined ? `Retry-After ${app.retryAfterMs} ms` : '',
       app.bodyTruncated ? 'body cut at its bound' : '',
+      app.httpVersion ? `spoken: ${app.httpVersion}` : '',
+      app.acceptedOn ? `acceptance rests on: ${app.acceptedOn.replace('-', ' ')}` : '',
     ].filter(Boolean);
     facts.push(`  Application: ${status}${http2.length ? `; ${http2.join('; ')}` : ''}${app.bodyExcerpt ? `; body: ${JSON.stringify(app.bodyExcerpt.slice(0, 200))}` : ''}`);
   }

@@ -427,6 +427,8 @@ function appFacts(app: AppFacts | undefined): Markup {
   const grpc = app.grpcStatus !== undefined ? `${app.grpcStatusName ?? 'status'} (${app.grpcStatus})` : undefined;
   return html`${keyValues([
     ['protocol', app.protocol],
+    ['HTTP version', app.httpVersion],
+    ['acceptance rests on', app.acceptedOn?.replace('-', ' ')],
     ['HTTP status', app.httpStatus !== undefined ? String(app.httpStatus) : undefined],
     ['gRPC status', grpc],
     ['gRPC message', app.grpcMessage],

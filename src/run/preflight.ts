@@ -1,12 +1,12 @@
 import { writeTrustedCaCrl } from '../pki/index.js';
-import { appFactsOf, describeOutcome, type Outcome } from '../probe/outcome.js';
+import { appFactsOf, describeOutcome, type AppFacts, type Outcome } from '../probe/outcome.js';
 import { targetLabels, type Protocol } from '../target/target.js';
 import { InputError } from './inputs.js';
 import { RunSession } from './session.js';
 import type { RunSettings } from './settings.js';
 
 /** On success, the session that probed: the run goes on with it (see RunSession.handOver). */
-export type PreflightResult = { ok: true; session: RunSession } | { ok: false; reason: string };
+export type PreflightResult = { ok: true; session: RunSession; control: Outcome } | { ok: false; reason: string };
 
 /**
  * Before a run against a user's server, write the CRL if asked (--crl-out),
@@ -26,7 +26,7 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
     const { outcome, target } = await session.control(protocol);
     if (outcome.kind === 'accepted' && !protocolMismatch(target.protocol, outcome)) {
       passedOn = true;
-      return { ok: true, session };
+      return { ok: true, session, control: outcome };
     }
     return { ok: false, reason: controlFailure(`${target.url} (${targetLabels[protocol]})`, target.protocol, outcome) };
   } finally {
@@ -64,6 +64,22 @@ export function protocolMismatch(protocol: Protocol, outcome: Outcome): string |
   if (protocol === 'http2' && isGrpc) return `the server answered with ${app.contentType ?? 'a grpc-status'}, so it is a gRPC server: use grpcs://host:port/pkg.Service/Method`;
   if (protocol === 'grpc' && !isGrpc) {
     return `the server answered HTTP ${app.httpStatus}${app.contentType ? ` with ${app.contentType}` : ''} and no grpc-status: it is not a gRPC server; for a plain HTTP/2 server use https://host:port/path`;
+  }
+  if (protocol === 'http2') return httpVersionMismatch(app);
+  return undefined;
+}
+
+/**
+ * The HTTP answers that say the request was spoken in the wrong protocol,
+ * not judged: grpc-js answers a plain GET with a bare 415, and a server that
+ * speaks only HTTP/1.0 answers HTTP/1.1 with 505.
+ */
+function httpVersionMismatch(app: AppFacts): string | undefined {
+  if (app.httpStatus === 415 && app.protocol === 'http2') {
+    return 'the server answered a plain GET with HTTP 415 (Unsupported Media Type), as gRPC servers do: if it is one, use grpcs://host:port/pkg.Service/Method';
+  }
+  if (app.httpStatus === 505) {
+    return `the server answered HTTP 505 (HTTP Version Not Supported) to ${app.protocol === 'http1' ? 'HTTP/1.1' : 'HTTP/2'}: ${app.protocol === 'http1' ? 'if it speaks only HTTP/1.0, test it with tls://host:port --send "GET /path HTTP/1.0\\r\\n\\r\\n" --expect "^HTTP/1\\.0 200"' : 'try --http1'}`;
   }
   return undefined;
 }

@@ -60,6 +60,8 @@ const missingKnowledge: Record<TargetKnowledge, string> = {
 
 /** What the reference servers say after the handshake when they are asked "Hello server". */
 export const referenceRawTlsGreeting = 'Hello server\n';
+/** What the built-in raw-TLS server answers an authorized client: its acceptance, read as a user's --expect. */
+export const referenceRawTlsExpect = '^Hello client';
 
 /**
  * One run's shared state inside one cucumber worker: the PKI, the targets,
@@ -355,7 +357,7 @@ async function startReference(settings: RunSettings, log: Logger): Promise<RunSe
     throw error;
   }
   for (const [key, server] of started) log.info({ url: server.url, flaws: settings.target.flaws }, `reference ${key} server listening`);
-  const targets = new Map(started.map(([key, s]) => [key, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting } : {})] as const));
+  const targets = new Map(started.map(([key, s]) => [key, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting, expect: referenceRawTlsExpect } : {})] as const));
   const session = new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, started.map(([, s]) => s), log);
   if (pinned) session.seedCredential(controlCase('pinned'), pinned);
   return session;
@@ -385,8 +387,8 @@ function pinnedTemplate(pki: RunPki): LeafTemplate {
 
 async function startExternal(settings: RunSettings, log: Logger): Promise<RunSession> {
   if (settings.target.kind !== 'external') throw new Error('not an external run');
-  const { url, servername, serverCaFile, send, credentials } = settings.target;
-  const target = parseTargetUrl(url, { ...(servername ? { servername } : {}), ...(send !== undefined ? { send } : {}) });
+  const { url, servername, serverCaFile, send, expect, http, credentials } = settings.target;
+  const target = parseTargetUrl(url, { ...(servername ? { servername } : {}), ...(send !== undefined ? { send } : {}), ...(expect !== undefined ? { expect } : {}), ...(http ? { http } : {}) });
   const loaded = await loadCredentials(credentials);
   const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId, trustedCa: loaded.kind === 'ca' ? loaded.authority : 'none' });
   pki.prepare(templatesFor(settings, pki));

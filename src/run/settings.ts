@@ -49,6 +49,10 @@ export type TargetSettings =
       readonly serverCaFile?: string;
       /** Raw TLS only: text written after the handshake. */
       readonly send?: string;
+      /** Raw TLS only: a regular expression (source) the accepting reply matches. */
+      readonly expect?: string;
+      /** https:// only: force HTTP/1.1 or HTTP/2 (--http1, --http2). */
+      readonly http?: 'http1' | 'http2';
       readonly credentials: CredentialSource;
     };
 

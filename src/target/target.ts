@@ -19,13 +19,24 @@ export interface Target {
   readonly grpc?: GrpcCodec;
   /** Raw TLS only: what to write after the handshake (the reply proves acceptance). */
   readonly send?: string;
+  /** Raw TLS only: the reply that proves acceptance; any other reply is a refusal at the application. */
+  readonly expect?: RegExp;
+  /** https:// only: force one HTTP version (--http1, --http2); undefined: whatever the server picks by ALPN. */
+  readonly http?: HttpVersionChoice;
 }
+
+/** --http1 / --http2. */
+export type HttpVersionChoice = 'http1' | 'http2';
 
 export interface TargetOptions {
   /** SNI and identity to check, when it differs from the URL's host. */
   servername?: string;
   /** Raw TLS only: text written after the handshake. */
   send?: string;
+  /** Raw TLS only: a regular expression the reply must match to count as accepted. */
+  expect?: string;
+  /** https:// only: force HTTP/1.1 or HTTP/2. */
+  http?: HttpVersionChoice;
 }
 
 export const defaultGrpcMethod = '/grpc.health.v1.Health/Check';
@@ -57,6 +68,14 @@ export function parseTargetUrl(raw: string, options: TargetOptions = {}): Target
   if (options.send !== undefined && protocol !== 'tls') {
     throw new TargetUrlError(`--send applies to tls:// targets only; ${raw} is ${protocolLabels[protocol]}`);
   }
+  if (options.expect !== undefined && protocol !== 'tls') {
+    throw new TargetUrlError(`--expect applies to tls:// targets only; ${raw} is ${protocolLabels[protocol]} (its status decides)`);
+  }
+  if (options.http !== undefined && protocol !== 'http2') {
+    const why = protocol === 'grpc' ? 'gRPC runs over HTTP/2 only' : 'a tls:// target speaks no HTTP';
+    throw new TargetUrlError(`--${options.http} applies to https:// targets only; ${why}`);
+  }
+  const expect = options.expect === undefined ? undefined : expectPattern(options.expect);
   return {
     url: raw,
     protocol,
@@ -66,7 +85,18 @@ export function parseTargetUrl(raw: string, options: TargetOptions = {}): Target
     path,
     ...(protocol === 'grpc' ? { grpc: grpcCodecFor(path) } : {}),
     ...(options.send !== undefined ? { send: options.send } : {}),
+    ...(expect ? { expect } : {}),
+    ...(options.http ? { http: options.http } : {}),
   };
+}
+
+function expectPattern(source: string): RegExp {
+  if (source === '') throw new TargetUrlError('--expect is empty: give a regular expression the accepting reply matches, e.g. "^HTTP/1\\.[01] 200"');
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    throw new TargetUrlError(`--expect "${source}" is not a regular expression: ${error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error)}`);
+  }
 }
 
 function targetPath(protocol: Protocol, pathname: string): string {
@@ -88,6 +118,17 @@ function targetPath(protocol: Protocol, pathname: string): string {
 
 /** How features and reports name each protocol. */
 export const protocolLabels: Record<Protocol, string> = { grpc: 'gRPC', http2: 'HTTP/2', tls: 'raw TLS' };
+
+/**
+ * The ALPN protocols the probe offers, in order of preference. https://
+ * offers both HTTP versions and speaks whichever the server picks (none:
+ * HTTP/1.1, as a browser does); gRPC needs h2.
+ */
+export function alpnOffer(target: Target): string[] {
+  if (target.protocol === 'tls') return [];
+  if (target.protocol === 'grpc' || target.http === 'http2') return ['h2'];
+  return target.http === 'http1' ? ['http/1.1'] : ['h2', 'http/1.1'];
+}
 
 /**
  * The targets a run can have: one per protocol, plus, among the built-in

@@ -1,6 +1,7 @@
 import { refusalMayPrecedeCertificate, type ClientCase, type ConformanceCase, type ServerCase, type ServerCheckContext } from '../catalogue/case.js';
 import { describeNotPresented } from '../probe/client-flight.js';
 import { refusalSignal, saysNoCertificateReceived } from './refusal-signal.js';
+import { weakAcceptance } from './acceptance-basis.js';
 import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
 
 /**
@@ -147,7 +148,9 @@ export function judge(testCase: ClientCase, first: Outcome | undefined, bracket:
     const why = `the target refused as it must, but ${alert.observed ? `with the alert ${alert.observed}` : 'without an alert'}; RFC 8446 6.2 says it SHOULD send ${alert.expected.join(' or ')}`;
     return verdict(options.strict ? 'failed' : 'warning', why, true);
   }
-  return verdict('passed', testCase.expect === 'rejected' ? 'the target refused this connection and accepted the valid control' : 'the target accepted this connection, as it must', true);
+  const weak = weakAcceptance(testCase.expect === 'rejected' ? before : outcome);
+  const passed = testCase.expect === 'rejected' ? 'the target refused this connection and accepted the valid control' : 'the target accepted this connection, as it must';
+  return verdict('passed', weak ? `${passed}; ${weak}` : passed, true);
 }
 
 /**

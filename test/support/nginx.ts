@@ -13,6 +13,8 @@ import { ensureCommand, findCommand } from './ensure-package.js';
 export interface NginxOptions {
   /** nginx's ssl_verify_client: 'optional_no_ca' asks for a certificate but accepts any. */
   verifyClient: 'on' | 'optional' | 'optional_no_ca';
+  /** false: no http2, so nginx speaks HTTP/1.1 only (ALPN http/1.1). Default true. */
+  http2?: boolean;
   /** nginx's ssl_protocols, e.g. 'TLSv1.2 TLSv1.3'. Default 'TLSv1.3'. */
   protocols?: string;
   /** CA that signs acceptable client certificates (ssl_client_certificate). */
@@ -115,7 +117,7 @@ interface ConfigInput extends NginxOptions {
 
 function nginxConfig(input: ConfigInput): string {
   const { dir, files, port } = input;
-  const { listen, http2 } = http2Directives(input.version, `${loopbackHost}:${port}`);
+  const { listen, http2 } = input.http2 === false ? { listen: `listen ${loopbackHost}:${port} ssl;`, http2: '' } : http2Directives(input.version, `${loopbackHost}:${port}`);
   const temp = (name: string): string => path.join(dir, name);
   // As root, nginx would drop its workers to "nobody", who cannot enter our
   // 0700 directory; the keys are loaded by the master, but keep workers root
