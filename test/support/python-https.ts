@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { PrivateDir } from '../../src/pki/private-dir.js';
-import { lastLines, loopbackHost, pickFreePort, ServerProcess, waitForOutput } from './child-server.js';
+import { lastLines, loopbackHost, PortTaken, ServerProcess, startOnFreePort, waitForOutput } from './child-server.js';
 import { ensureCommand, findCommand } from './ensure-package.js';
 
 /**
@@ -30,7 +30,6 @@ export interface RunningPythonHttps {
 
 const script = path.join(packageRoot, 'test', 'fixtures', 'python-https.py');
 const readyTimeoutMs = 10_000;
-const portAttempts = 3;
 
 export async function startPythonHttps(options: PythonHttpsOptions): Promise<RunningPythonHttps> {
   ensureCommand('python3', 'python3');
@@ -42,9 +41,7 @@ export async function startPythonHttps(options: PythonHttpsOptions): Promise<Run
       key: dir.write('server.key', options.keyPem),
       ca: dir.write('client-ca.pem', options.clientCaPem),
     };
-    let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= portAttempts; attempt++) {
-      const port = await pickFreePort();
+    return await startOnFreePort(async (port) => {
       const args = [script, '--port', String(port), '--cert', files.cert, '--key', files.key, '--ca', files.ca, '--verify', options.verify];
       const server = new ServerProcess(python, args, dir.path);
       try {
@@ -52,9 +49,9 @@ export async function startPythonHttps(options: PythonHttpsOptions): Promise<Run
         await waitForOutput(server, /^LISTENING$/m, readyTimeoutMs);
       } catch (error) {
         await server.stop();
-        lastError = new Error(`python https server did not start: ${(error as Error).message}\ncommand: ${python} ${args.join(' ')}\n${lastLines(server.output)}`);
-        if (/Address already in use/.test(server.output)) continue; // lost the port race: pick another
-        throw lastError;
+        const message = `python https server did not start: ${(error as Error).message}\ncommand: ${python} ${args.join(' ')}\n${lastLines(server.output)}`;
+        // PortTaken: another process won the port race, another port will do.
+        throw /Address already in use/.test(server.output) ? new PortTaken(message) : new Error(message);
       }
       return {
         port,
@@ -65,8 +62,7 @@ export async function startPythonHttps(options: PythonHttpsOptions): Promise<Run
           dir.remove();
         },
       };
-    }
-    throw lastError ?? new Error('python https server did not start');
+    });
   } catch (error) {
     dir.remove();
     throw error;
