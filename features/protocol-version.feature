@@ -36,6 +36,7 @@ Feature: Only TLS 1.3 is spoken
     Examples: gRPC
       | protocol | case              | rule                            |
       | gRPC     | tls/version/tls12 | Mozilla Server Side TLS: modern |
+      | gRPC     | tls/version/tls12-cbc-suites | Mozilla Server Side TLS: intermediate |
       | gRPC     | tls/version/tls11 | RFC 8996                        |
       | gRPC     | tls/version/tls10 | RFC 8996                        |
 
@@ -43,6 +44,7 @@ Feature: Only TLS 1.3 is spoken
     Examples: HTTP/2
       | protocol | case              | rule                            |
       | HTTP/2   | tls/version/tls12 | Mozilla Server Side TLS: modern |
+      | HTTP/2   | tls/version/tls12-cbc-suites | Mozilla Server Side TLS: intermediate |
       | HTTP/2   | tls/version/tls11 | RFC 8996                        |
       | HTTP/2   | tls/version/tls10 | RFC 8996                        |
 
@@ -50,5 +52,6 @@ Feature: Only TLS 1.3 is spoken
     Examples: raw TLS
       | protocol | case              | rule                            |
       | raw TLS  | tls/version/tls12 | Mozilla Server Side TLS: modern |
+      | raw TLS  | tls/version/tls12-cbc-suites | Mozilla Server Side TLS: intermediate |
       | raw TLS  | tls/version/tls11 | RFC 8996                        |
       | raw TLS  | tls/version/tls10 | RFC 8996                        |

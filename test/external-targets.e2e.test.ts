@@ -28,7 +28,7 @@ const cliTimeoutMs = 30_000;
 
 type ServerName =
   | 'nginx on' | 'nginx optional' | 'nginx optional_no_ca' | 'nginx on tls12' | 'nginx on http1' | 'nginx optional http1'
-  | 's_server' | 's_server lax' | 's_server tls12' | 's_server expect' | 'python required' | 'python optional';
+  | 's_server' | 's_server lax' | 's_server tls12' | 's_server tls12 modern' | 's_server expect' | 'python required' | 'python optional';
 
 const nginxConfigs: Record<Extract<ServerName, `nginx${string}`>, Pick<NginxOptions, 'verifyClient' | 'protocols' | 'http2'>> = {
   'nginx on': { verifyClient: 'on', protocols: 'TLSv1.3' },
@@ -47,10 +47,12 @@ const pythonConfigs: Record<Extract<ServerName, `python${string}`>, Pick<PythonH
 };
 
 /** All in -rev mode: a line sent gets a reversed line back, which is what --send needs to see acceptance. */
-const sServerConfigs: Record<Extract<ServerName, `s_server${string}`>, Pick<SServerOptions, 'verifyReturnError' | 'tls13Only' | 'mode'>> = {
+const sServerConfigs: Record<Extract<ServerName, `s_server${string}`>, Pick<SServerOptions, 'verifyReturnError' | 'tls13Only' | 'mode' | 'cipher'>> = {
   's_server': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
   's_server lax': { verifyReturnError: false, tls13Only: true, mode: 'rev' },
   's_server tls12': { verifyReturnError: true, tls13Only: false, mode: 'rev' },
+  // TLS 1.2 as Mozilla's "intermediate" allows it: ECDHE with AEAD suites only.
+  's_server tls12 modern': { verifyReturnError: true, tls13Only: false, mode: 'rev', cipher: 'ECDHE+AESGCM:ECDHE+CHACHA20' },
   // The first one again, for the --expect run (s_server serves one connection at a time).
   's_server expect': { verifyReturnError: true, tls13Only: true, mode: 'rev' },
 };
@@ -130,7 +132,8 @@ const runCases: readonly RunCase[] = [
     name: 'nginx ssl_protocols TLSv1.2 TLSv1.3: a TLS 1.2 client gets in',
     server: 'nginx on tls12',
     path: 'hello',
-    expected: { code: 1, failing: ['tls/version/tls12'], skipped: skippedByDefault },
+    // nginx's default ssl_ciphers (HIGH:!aNULL:!MD5) has CBC suites too.
+    expected: { code: 1, failing: ['tls/version/tls12', 'tls/version/tls12-cbc-suites'], skipped: skippedByDefault },
   },
   {
     // The HTTP/1.1 twins: the same verdicts as over HTTP/2, read off the
@@ -188,7 +191,16 @@ const runCases: readonly RunCase[] = [
     name: 's_server allowing TLS 1.2: a TLS 1.2 client gets in',
     server: 's_server tls12',
     args: sendLine,
-    expected: { code: 1, failing: ['tls/version/tls12'], skipped: skippedByDefault },
+    // OpenSSL's default list has CBC suites too, so a TLS 1.2 client offering only those gets in as well.
+    expected: { code: 1, failing: ['tls/version/tls12', 'tls/version/tls12-cbc-suites'], skipped: skippedByDefault },
+  },
+  {
+    // The same server with only ECDHE and AEAD suites meets --profile tls12-modern: TLS 1.2 is recorded (INFO), and a
+    // client offering only CBC suites is refused. Under the default profile the one finding is TLS 1.2 itself.
+    name: 's_server allowing TLS 1.2 with modern suites only: passes --profile tls12-modern',
+    server: 's_server tls12 modern',
+    args: [...sendLine, '--profile', 'tls12-modern'],
+    expected: { code: 0, failing: [], skipped: skippedByDefault, informational: 6 },
   },
 ];
 

@@ -64,7 +64,7 @@ const criticalExtension = ['x509/usage/unknown-critical-extension'];
 const weakCrypto = ['x509/crypto/rsa-1024', 'x509/crypto/sha1-signature', 'x509/crypto/md5-signature'];
 const identity = ['spiffe/wrong-id', 'spiffe/wrong-trust-domain'];
 const svidRules = ['spiffe/two-uri-sans', 'spiffe/non-spiffe-uri', 'spiffe/root-path', 'spiffe/svid-is-ca', 'spiffe/keycertsign-on-leaf'];
-const versions = ['tls/version/tls12', 'tls/version/tls11', 'tls/version/tls10'];
+const versions = ['tls/version/tls12', 'tls/version/tls12-cbc-suites', 'tls/version/tls11', 'tls/version/tls10'];
 
 function missedOf(facts: TargetFacts, group: readonly string[]): string[] {
   return group.filter((id) => facts.missed.has(id));

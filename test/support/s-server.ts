@@ -43,6 +43,8 @@ export interface SServerOptions {
   clientSigalgs?: string;
   /** false: no -Verify, so s_server sends no CertificateRequest at all (a server that never asks). Default true. */
   requestClientCert?: boolean;
+  /** -cipher: the TLS 1.2 cipher suites it allows (OpenSSL's list syntax). */
+  cipher?: string;
 }
 
 export interface RunningSServer {
@@ -81,6 +83,7 @@ export async function startSServer(options: SServerOptions): Promise<RunningSSer
         options.mode === 'www' ? '-www' : '-rev',
         ...(options.alpn ? ['-alpn', options.alpn] : []),
         ...(options.clientSigalgs ? ['-client_sigalgs', options.clientSigalgs] : []),
+        ...(options.cipher ? ['-cipher', options.cipher] : []),
       ];
       const server = new ServerProcess(openssl, args, dir.path);
       try {

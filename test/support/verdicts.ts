@@ -18,6 +18,8 @@ export interface ExpectedVerdicts {
   inconclusive?: readonly string[];
   /** Exact ids of the WARN lines (SHOULD findings: a missing or unexpected alert); not checked unless given. */
   warned?: readonly string[];
+  /** How many INFO scenarios: the 5 key-type cases, plus any case a --profile records rather than judges. */
+  informational?: number;
 }
 
 /**
@@ -73,7 +75,7 @@ export function assertVerdicts(run: CliRun, url: string, expected: ExpectedVerdi
   if (expected.warned) assert.deepEqual(scenariosMarked(run.stdout, 'WARN'), keys(expected.warned), why);
   const summary = new RegExp(
     `^mtlspec: \\d+ scenarios: \\d+ passed( \\(\\+\\d+ passed with a SHOULD warning\\))?, ${expected.failing.length} failed, ` +
-      `${inconclusive.length} inconclusive, ${expected.skipped.length} skipped, 5 informational in [\\d.]+ s; report: `,
+      `${inconclusive.length} inconclusive, ${expected.skipped.length} skipped, ${expected.informational ?? 5} informational in [\\d.]+ s; report: `,
     'm',
   );
   assert.match(run.stdout, summary, why);
