@@ -69,7 +69,7 @@ describe('run --target against a server the CLI knows only by URL', () => {
     const dir = reportDir('http2-ca');
     const run = await runCli(['run', '--target', http2.url, '--ca-cert', paths.ca, '--ca-key', paths.caKey, '--server-ca', paths.ca, '--spiffe-id', spiffeId, '--report-dir', dir, '--log-level', 'debug']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /46 scenarios: \d+ passed( \(\+\d+ passed with a SHOULD warning\))?, 0 failed, 0 inconclusive, 2 skipped, 5 informational in/);
+    assert.match(run.stdout, /47 scenarios: \d+ passed( \(\+\d+ passed with a SHOULD warning\))?, 0 failed, 0 inconclusive, 2 skipped, 5 informational in/);
     assert.doesNotMatch(run.stdout, / over (grpc|tls|pinned) /, 'only the target protocol runs');
     const keyBody = pki.trustedCa?.key.privateKeyPem.split('\n').slice(1, -2).join('') ?? '';
     assert.ok(keyBody.length > 60);
@@ -82,7 +82,7 @@ describe('run --target against a server the CLI knows only by URL', () => {
   it('with one client credential: cases needing the CA key, or an unknown SPIFFE policy, are skipped with the reason', async () => {
     const run = await runCli(['run', '--target', grpcHealthUrl(), '--client-cert', paths.client, '--client-key', paths.clientKey, '--server-ca', paths.ca, '--report-dir', reportDir('grpc-client')]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /46 scenarios: \d+ passed( \(\+\d+ passed with a SHOULD warning\))?, 0 failed, 0 inconclusive, \d+ skipped in/);
+    assert.match(run.stdout, /47 scenarios: \d+ passed( \(\+\d+ passed with a SHOULD warning\))?, 0 failed, 0 inconclusive, \d+ skipped in/);
     assert.match(run.stdout, /SKIP\s+x509\/usage\/eku-server-auth-only over grpc[^\n]*\n\s+needs --ca-cert and --ca-key/);
     assert.match(run.stdout, /SKIP\s+x509\/validity\/expired over grpc/);
     assert.match(run.stdout, /SKIP\s+spiffe\/wrong-id over grpc[^\n]*\n\s+the target's SPIFFE policy is unknown/);
