@@ -6,8 +6,7 @@ import type { parse } from 'yaml';
 // The YAML parser is loaded only for a YAML config file: most runs have none.
 const require = createRequire(import.meta.url);
 const parseYaml = (text: string): unknown => (require('yaml') as { parse: typeof parse }).parse(text);
-import { InputError } from '../run/inputs.js';
-import { InputFileError, readInputFile } from '../run/read-input.js';
+import { InputError, readInputText } from '../run/inputs.js';
 
 /** Looked for in the current directory when --config is not given. */
 export const defaultConfigNames = ['mtlspec.config.json', 'mtlspec.config.yaml', 'mtlspec.config.yml'];
@@ -23,13 +22,7 @@ const pathOptions = ['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-c
 export function loadConfigFile(explicit: string | undefined, cwd = process.cwd()): Record<string, unknown> {
   const file = explicit ?? defaultConfigNames.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
   if (!file) return {};
-  let text: string;
-  try {
-    text = readInputFile(file);
-  } catch (error) {
-    if (error instanceof InputFileError) throw new InputError(`--config ${file} ${error.message}`);
-    throw error;
-  }
+  const text = readInputText(file, '--config');
   let parsed: unknown;
   try {
     parsed = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { InputError } from '../run/inputs.js';
-import { InputFileError, readInputFile } from '../run/read-input.js';
+import { InputError, readInputText } from '../run/inputs.js';
 import type { ScenarioResult } from './results.js';
 
 /**
@@ -56,13 +55,7 @@ export function writeBaseline(file: string, findings: readonly Finding[]): void 
 
 /** Reads --baseline FILE; missing, unreadable or malformed is an InputError (exit 2), before any probe. */
 export function readBaseline(file: string): Finding[] {
-  let text: string;
-  try {
-    text = readInputFile(file);
-  } catch (error) {
-    if (error instanceof InputFileError) throw new InputError(`--baseline ${file} ${error.message}`);
-    throw error;
-  }
+  const text = readInputText(file, '--baseline');
   const bad = (why: string): InputError => new InputError(`--baseline ${file} is not an mtlspec baseline (write one with --write-baseline): ${why}`);
   let parsed: unknown;
   try {

@@ -49,7 +49,8 @@ export function readCaBundle(file: string, flag: string): string {
  */
 const readOnce = new Map<string, string>();
 
-function readText(file: string, flag: string): string {
+/** The text of a file the user named with `flag`; every reason it cannot be read is an InputError (exit 2). */
+export function readInputText(file: string, flag: string): string {
   const key = path.resolve(file);
   let text = readOnce.get(key);
   if (text === undefined) {
@@ -73,7 +74,7 @@ interface ReadCertificate {
 }
 
 function readCertificate(file: string, flag: string): ReadCertificate {
-  const text = readText(file, flag);
+  const text = readInputText(file, flag);
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   const [first, ...rest] = pems;
   if (!first) {
@@ -88,7 +89,7 @@ function readCertificate(file: string, flag: string): ReadCertificate {
 }
 
 function readPrivateKey(file: string, flag: string): { key: KeyObject; pem: string } {
-  const text = readText(file, flag);
+  const text = readInputText(file, flag);
   if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(text)) {
     const hint = /BEGIN CERTIFICATE/.test(text) ? ' (it holds a certificate: swapped flags?)' : /ENCRYPTED PRIVATE KEY/.test(text) ? ' (it is encrypted; decrypt it first)' : '';
     throw new InputError(`${flag} ${file} holds no PEM private key${hint}`);
