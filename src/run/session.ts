@@ -70,8 +70,6 @@ export const referenceRawTlsExpect = '^Hello client';
  */
 export class RunSession {
   readonly #controls = new Map<TargetKey, Promise<CaseProbe>>();
-  /** The TLS version the run's first control on each target negotiated. */
-  readonly #firstVersion = new Map<TargetKey, string>();
   /** The most recent control probe per target: the "before" of the next case. */
   readonly #lastControl = new Map<TargetKey, CaseProbe>();
   /** Targets that stopped accepting the valid credential: after which case, and how many looks are left. */
@@ -152,7 +150,7 @@ export class RunSession {
     let control = this.#controls.get(protocol);
     if (!control) {
       control = this.probeCase(controlCase(protocol), protocol).then((first) => {
-        if (first.outcome.tls.version) this.#firstVersion.set(protocol, first.outcome.tls.version);
+        if (!this.#lastControl.has(protocol)) this.#lastControl.set(protocol, first);
         return first;
       });
       this.#controls.set(protocol, control);
@@ -248,12 +246,12 @@ export class RunSession {
 
   /**
    * Whether this probe could end up in TLS 1.2: unless the case allows TLS 1.3
-   * and the run's first control on this target got TLS 1.3 (a server picks
-   * its highest version), it could.
+   * and the latest control on this target got TLS 1.3 (a server picks its
+   * highest version), it could.
    */
   #mayChooseTls12(protocol: TargetKey, conformanceCase: ClientCase): boolean {
     if (conformanceCase.tlsVersions?.max !== undefined && conformanceCase.tlsVersions.max !== 'TLSv1.3') return true;
-    return this.#firstVersion.get(protocol) !== 'TLSv1.3';
+    return this.#lastControl.get(protocol)?.outcome.tls.version !== 'TLSv1.3';
   }
 
   /** One case's probe; a probe the target shed (load, rate, draining) is tried again, a bounded number of times. */
