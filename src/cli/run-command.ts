@@ -24,9 +24,10 @@ import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
 import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
+import { allTokenFlaws } from '../token/verifier.js';
 import { diagnosisLines } from '../diagnosis/terminal-lines.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
-import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
+import { parseTargetUrl, targetLabels, TargetUrlError, tokenTargetKey, type TargetKey } from '../target/target.js';
 import { spokenLine } from '../probe/alpn.js';
 import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
@@ -131,7 +132,7 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('target-has-crl', { type: 'boolean', default: false, describe: 'The target has loaded the CRL written by --crl-out: run the revocation case' })
     .option('flaw', {
       type: 'array',
-      choices: [...allServerFlaws, ...allServerCertificateFlaws],
+      choices: [...allServerFlaws, ...allServerCertificateFlaws, ...allTokenFlaws],
       default: [] as ReferenceFlaw[],
       describe: 'Built-in servers only: switch on a deliberate flaw, to watch the harness catch it',
     })
@@ -201,7 +202,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     return {
       ...common,
       serverSpiffeId: argv['server-spiffe-id'] ?? referenceServerSpiffeId,
-      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id'],
+      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id', 'jwt-issuer', 'jwt-audience', 'certificate-bound-tokens', 'attacker-key-urls-reachable'],
       target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw },
     };
   }
@@ -268,9 +269,16 @@ function namePatterns(selectors: readonly string[]): string[] {
   return selectors.map((selector) => ` ${selector.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\S*)? \\(`);
 }
 
+/** An external target's keys: its protocol, and with tokens the same URL as a token target (the token cases' own). */
+function externalTargetKeys(settings: RunSettings): TargetKey[] {
+  if (settings.target.kind !== 'external') return [];
+  const protocol = parseTargetUrl(settings.target.url).protocol;
+  return settings.tokens && protocol !== 'tls' ? [protocol, tokenTargetKey(protocol)] : [protocol];
+}
+
 /** Only the target's protocol runs against an external target; the built-in run covers all three. */
 function tagsFor(settings: RunSettings, userTags: string | undefined): string {
-  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : [parseTargetUrl(settings.target.url).protocol];
+  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : externalTargetKeys(settings);
   const protocolTags = protocols.map((p) => `@${p}`).join(' or ');
   return userTags ? `(${protocolTags}) and (${userTags})` : protocolTags;
 }
