@@ -335,9 +335,11 @@ export class RunSession {
   /** The token a probe on this target carries: the case's, or the run's valid one for every other case; none where tokens do not apply. */
   async #tokenFor(conformanceCase: ClientCase, protocol: TargetKey, credential: ClientCredential | undefined): Promise<Awaited<ReturnType<typeof tokenRequest>> | undefined> {
     if (!this.tokens?.targets.has(protocol)) return undefined;
-    const issuerPem = this.#issuerPemOf(credential);
+    // A case that presents no certificate still carries the valid token, bound to the valid certificate the client would have.
+    const bindTo = credential ?? (await this.credential(controlCase(protocol)));
+    const issuerPem = this.#issuerPemOf(bindTo);
     return tokenRequest(conformanceCase.token ?? { kind: 'valid' }, this.tokens.kit, {
-      presentedDer: credential ? derOf(credential.certPem) : undefined,
+      presentedDer: bindTo ? derOf(bindTo.certPem) : undefined,
       issuerOfPresentedDer: issuerPem ? derOf(issuerPem) : undefined,
       credentialDerOf: async (caseId) => {
         const other = await this.credential(findClientCase(cases, caseId));

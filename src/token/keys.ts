@@ -19,8 +19,8 @@ export interface SigningKey {
 
 export class SigningKeyError extends Error {}
 
-/** A fresh ES256 key: the built-in servers' issuer. */
-export async function generateSigningKey(kidPrefix: string): Promise<SigningKey> {
+/** A fresh ES256 key: the built-in servers' issuer. Without a prefix its kid is its RFC 7638 thumbprint, as readSigningKey gives a PEM key. */
+export async function generateSigningKey(kidPrefix?: string): Promise<SigningKey> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return signingKeyOf(privateKey, undefined, kidPrefix);
 }
@@ -49,7 +49,8 @@ export async function readSigningKey(text: string, kid: string | undefined): Pro
     }
   } catch (error) {
     if (error instanceof SigningKeyError) throw error;
-    throw new SigningKeyError(`not a private key in PEM or JWK form (${error instanceof Error ? error.message : String(error)})`);
+    // Deliberately not the parser's message: it could quote the key.
+    throw new SigningKeyError('holds no private key in PEM (PKCS#8, SEC1, PKCS#1) or JWK form, or it is encrypted');
   }
   return signingKeyOf(privateKey, kid ?? jwkKid);
 }
