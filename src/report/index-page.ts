@@ -473,9 +473,16 @@ const openTargetScript = `(function () {
 })();`;
 
 function page(title: string, body: Markup): string {
-  // The policy lets only this page's own style and script run: should escaping
-  // ever miss a value, markup injected by a target still cannot load or run anything.
-  const scriptHash = createHash('sha256').update(openTargetScript).digest('base64');
+  return selfContainedPage(title, body.value, styles, openTargetScript);
+}
+
+/**
+ * A page that loads nothing: opened from disk, attached to CI runs, mailed
+ * around. Its policy lets only its own style and script run: should escaping
+ * ever miss a value, markup injected by a target still cannot load or run anything.
+ */
+export function selfContainedPage(title: string, bodyHtml: string, css: string, script: string): string {
+  const scriptHash = createHash('sha256').update(script).digest('base64');
   const policy = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'`;
   return `<!doctype html>
 <html lang="en">
@@ -484,11 +491,11 @@ function page(title: string, body: Markup): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(policy)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${styles}</style>
+<style>${css}</style>
 </head>
 <body>
-${body.value}
-<script>${openTargetScript}</script>
+${bodyHtml}
+<script>${script}</script>
 </body>
 </html>
 `;

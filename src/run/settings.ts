@@ -89,9 +89,15 @@ export const referenceTokenAudience = 'https://api.mtlspec.test';
  * trusts, every case can be minted; with one client credential, the cases
  * that need a leaf signed by that CA are skipped, with the reason.
  */
-export type CredentialSource =
-  | { readonly kind: 'ca'; readonly certFile: string; readonly keyFile: string }
-  | { readonly kind: 'client'; readonly certFile: string; readonly keyFile: string };
+export type CredentialSource = PemCredentialSource | Pkcs12CredentialSource;
+
+export type PemCredentialSource = { readonly kind: 'ca' | 'client'; readonly certFile: string; readonly keyFile: string };
+/**
+ * The same as a PKCS#12 file (--ca-p12, --client-p12). Its password is no
+ * setting: the name of the variable holding it, or nothing when it was
+ * typed at the prompt and is kept in memory (src/run/p12-password.ts).
+ */
+export type Pkcs12CredentialSource = { readonly kind: 'ca' | 'client'; readonly p12File: string; readonly passwordEnv?: string };
 
 export const defaultClientSpiffeId = 'spiffe://example.org/client';
 /** The URI SAN of the reference servers' own certificate. */
