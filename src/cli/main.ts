@@ -6,6 +6,7 @@ import { offerPrewarmedRsa2048, type KeyPair } from '../pki/prewarm.js';
 import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
 import { certsCommand, certsOptions, type CertsArguments } from './certs-command.js';
+import { clientCommand, clientOptions, type ClientArguments } from './client-command.js';
 import { ExitCode } from './exit-codes.js';
 import { serveCommand, serveOptions, type ServeArguments } from './serve-command.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
@@ -42,7 +43,7 @@ export async function runCli(args: string[], head: CliHead = {}): Promise<void> 
   }
 }
 
-type Parsed = ({ command: 'run' } & RunArguments) | ({ command: 'certs' } & CertsArguments) | ({ command: 'serve' } & ServeArguments);
+type Parsed = ({ command: 'run' } & RunArguments) | ({ command: 'certs' } & CertsArguments) | ({ command: 'serve' } & ServeArguments) | ({ command: 'client' } & ClientArguments);
 
 async function main(args: string[]): Promise<number> {
   const parsed = await parse(args);
@@ -55,6 +56,8 @@ async function main(args: string[]): Promise<number> {
       return certsCommand(parsed);
     case 'serve':
       return serveCommand(parsed);
+    case 'client':
+      return clientCommand(parsed);
   }
 }
 
@@ -82,7 +85,8 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .command('run', runDescription)
     .command('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions)
     .command('serve <protocol>', 'Run one built-in reference server (grpc, http2 or tls) until Ctrl-C, with its PKI on disk', serveOptions)
-    .demandCommand(1, 'name a command: run, certs or serve')
+    .command('client', 'Test an mTLS client: mtlspec plays a hostile server, one defective server certificate per case (--exec or --listen)', clientOptions)
+    .demandCommand(1, 'name a command: run, client, certs or serve')
     .strict()
     .help()
     .version(packageVersion())
@@ -90,7 +94,7 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .fail(failWithInputError)
     .parseAsync();
   const [command] = argv._;
-  if (command !== 'certs' && command !== 'serve') return undefined;
+  if (command !== 'certs' && command !== 'serve' && command !== 'client') return undefined;
   // yargs applied the command's builder, so argv holds exactly that command's arguments.
   return { ...argv, command } as unknown as Parsed;
 }
