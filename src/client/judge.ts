@@ -41,7 +41,7 @@ export function judgeClient(testCase: ServerCredentialCase, outcome: Outcome, br
   }
   if (outcome.kind === 'accepted') {
     const failed = testCase.level === 'MUST' || options.strict;
-    return { ...base, status: failed ? 'failed' : 'warning', why: `the client sent application data over ${testCase.title}: it must refuse it (${testCase.rule})`, expectationMet: false };
+    return { ...base, status: failed ? 'failed' : 'warning', why: `the client sent application data over this server credential (${testCase.title}); it must refuse it (${testCase.rule})`, expectationMet: false };
   }
   if (bracket.after !== undefined && bracket.after.kind !== 'accepted') {
     return { ...base, status: 'inconclusive', why: 'the client no longer accepted the valid server credential after the cases, so its refusals cannot be told from a client that stopped working' };
