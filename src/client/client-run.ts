@@ -176,9 +176,13 @@ async function listenObserver(order: readonly ServerCredentialCase[], settings: 
   settings.say(`mtlspec: listening on 127.0.0.1${v6}:${server.port} as a hostile TLS server; give the client ${pki.files.ca} as its CA (and ${pki.files.cert}, ${pki.files.key} as its credential)`);
   settings.say(`mtlspec: connect ${sequence.length} times, one at a time (the control ${controlCaseId} first and last), or name a case by SNI: ${sniLabel(controlCaseId)}.localhost, ${order[1] ? `${sniLabel(order[1].id)}.localhost, ...` : ''}`);
   let waited = false;
-  /** Waits until `ready()` or no connection for a while; the first wait is long (a person may be starting the client). */
+  let quiet = false;
+  /**
+   * Waits until `ready()` or no connection for a while; the first wait is long (a person may be starting the
+   * client). Once the client has gone quiet, the cases after it are not waited for again, one timeout each.
+   */
   const until = async (ready: () => boolean): Promise<void> => {
-    while (!ready()) {
+    while (!ready() && !quiet) {
       const idleMs = waited ? settings.timeoutMs : Math.max(settings.timeoutMs, firstConnectionMs);
       const arrived = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), idleMs);
@@ -189,7 +193,7 @@ async function listenObserver(order: readonly ServerCredentialCase[], settings: 
       });
       wake = undefined;
       waited = true;
-      if (!arrived) return;
+      quiet = !arrived;
     }
   };
   const orderIndex = new Map<string, number[]>();

@@ -54,16 +54,20 @@ const excerptBytes = 200;
 const httpMethod = /^(GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH) /;
 /** What OpenSSL says when the bytes that came are not a TLS ClientHello (plain HTTP, another protocol). */
 const notTls = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_UNKNOWN_PROTOCOL']);
+/** How long close() lets open connections finish on their own. */
+const closeGraceMs = 500;
 /** How long a handshake may take before the connection is dropped as unanswered. */
 const defaultConnectionTimeoutMs = 10_000;
 
 export class HostileServer {
   readonly #listeners: TrackedListener[];
   readonly #pending: Set<Promise<void>>;
+  readonly #open: Set<tls.TLSSocket>;
 
-  private constructor(listeners: TrackedListener[], pending: Set<Promise<void>>, readonly port: number) {
+  private constructor(listeners: TrackedListener[], pending: Set<Promise<void>>, open: Set<tls.TLSSocket>, readonly port: number) {
     this.#listeners = listeners;
     this.#pending = pending;
+    this.#open = open;
   }
 
   /**
@@ -73,8 +77,9 @@ export class HostileServer {
    */
   static async listen(port: number, chooser: CaseChooser, onReport: (report: ConnectionReport) => void, connectionTimeoutMs = defaultConnectionTimeoutMs): Promise<HostileServer> {
     const pending = new Set<Promise<void>>();
+    const open = new Set<tls.TLSSocket>();
     const handle = (socket: net.Socket): void => {
-      const settled = serveConnection(socket, chooser, connectionTimeoutMs).then(onReport, () => undefined);
+      const settled = serveConnection(socket, chooser, connectionTimeoutMs, open).then(onReport, () => undefined);
       pending.add(settled);
       void settled.finally(() => pending.delete(settled));
     };
@@ -85,7 +90,7 @@ export class HostileServer {
     } catch {
       // No IPv6 loopback here, or its port is taken by someone else: 127.0.0.1 alone still serves "localhost".
     }
-    return new HostileServer(listeners, pending, v4.port);
+    return new HostileServer(listeners, pending, open, v4.port);
   }
 
   /** Resolves once every connection accepted so far has settled and been reported. */
@@ -94,12 +99,19 @@ export class HostileServer {
   }
 
   async close(): Promise<void> {
+    // A moment for the last answer to reach its client (it was ended, not destroyed), then the TLS sockets go
+    // first: destroying the TCP socket under a live TLSSocket that wraps it can crash Node at exit.
+    const closing = [...this.#open].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
+    clearTimeout(timer);
+    for (const socket of this.#open) socket.destroy();
     await Promise.all(this.#listeners.map((l) => l.close()));
   }
 }
 
 /** Serves one connection to its end: the first application bytes, an alert, a close, or the timeout. */
-function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: number): Promise<ConnectionReport> {
+function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: number, open: Set<tls.TLSSocket>): Promise<ConnectionReport> {
   const started = performance.now();
   const since = (): number => Math.round(performance.now() - started);
   const fallback = chooser.fallback();
@@ -127,6 +139,8 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
         done(null, (chosen ?? fallback).context);
       },
     });
+    open.add(secure);
+    secure.once('close', () => open.delete(secure));
     let handshakeMs: number | undefined;
     let clientCertificate = false;
     let finished = false;
