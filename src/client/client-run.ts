@@ -89,7 +89,9 @@ export async function runClientCases(settings: ClientRunSettings): Promise<Clien
       const verdict: Verdict = skippedBecause !== undefined ? skippedClientCase(skippedBecause)
         : observation ? judgeClient(testCase, observation.outcome, bracket, { strict: settings.strict })
           : { status: 'inconclusive', why: 'the client made no connection for this case', expected: 'a connection', observed: 'none' };
-      const record = clientRecord(testCase, observer.target, verdict, observation, testCase.id === controlCaseId ? undefined : { before: controlBefore, after: controlAfter });
+      // A case not run has no controls of its own to show: the report would read them as its evidence.
+      const controls = testCase.id === controlCaseId || !observation ? undefined : { before: controlBefore, after: controlAfter };
+      const record = clientRecord(testCase, observer.target, verdict, observation, controls);
       const result: ScenarioResult = { name, status: verdict.status, why: verdict.why, durationMs: observation?.durationMs ?? 0, retries: 0, record };
       results.push(result);
       settings.onResult?.(result, { done: results.length, total: all.length });

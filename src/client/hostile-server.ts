@@ -196,7 +196,7 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
           kind: 'rejected',
           stage: handshakeMs === undefined ? 'handshake' : 'first-read',
           tls: facts({ closedBy: 'server', ...(alert ? { alert } : {}), ...code }),
-          detail: alert ? `the client sent the alert ${alert.name}` : `the connection ended: ${error.message.split('\n')[0] ?? error.code}`,
+          detail: alert ? `the client sent the alert ${alert.name}` : `the connection ended: ${openSslReason(error)}`,
         });
       }
       secure.destroy();
@@ -211,6 +211,12 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       }
     });
   });
+}
+
+/** OpenSSL's reason ("unsupported protocol": the client offered no version this server accepts), not its whole error line. */
+function openSslReason(error: NodeJS.ErrnoException & { reason?: unknown }): string {
+  if (typeof error.reason === 'string') return `${error.reason}${error.code ? ` (${error.code})` : ''}`;
+  return error.code ?? error.message.split('\n')[0] ?? 'unknown error';
 }
 
 /** A server context for one case: its leaf and chain, the TLS versions it offers, any key and signature the case needs. */
