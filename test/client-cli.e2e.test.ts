@@ -58,6 +58,12 @@ describe('mtlspec client: bad input', () => {
     });
   }
 
+  it('a command the shell cannot find: one line, exit 2, before any case', async () => {
+    const run = await runCli(['client', '--report-dir', reportDir('no-such-command'), '--exec', 'mtlspec-no-such-client {url}']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^mtlspec: --exec: the command was not found \(the shell exited 127\): .*mtlspec-no-such-client.*not found\n$/);
+  });
+
   it('a port in use: one line, exit 2', async () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -85,6 +91,19 @@ describe('mtlspec client: a client that cannot be judged is never passed', () =>
     const pid = Number(readFileSync(pidFile, 'utf8'));
     assert.ok(!alive(pid), 'the client\'s child was killed with its group');
     assert.equal(existsSync(path.join(reportDir('hang'), 'results.json')), false);
+  });
+
+  it('SIGTERM mid-run: the client\'s process group is killed, the private folder removed, exit 143', async () => {
+    const tmp = mkdtempSync(path.join(root, 'tmp-'));
+    const pidFile = path.join(root, 'term.pid');
+    const cli = startCli(['client', '--timeout', '20000', '--report-dir', reportDir('term'), '--exec', `sh -c 'echo $$ > ${pidFile}; exec sleep 30' # {port}`], { env: { TMPDIR: tmp } });
+    await cli.waitFor(/client under test/);
+    const deadline = Date.now() + 5000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(readdirSync(tmp).filter((name) => name.startsWith('mtlspec-client-')).length, 1, 'the private folder exists while it runs');
+    assert.equal(await cli.stop('SIGTERM'), 143);
+    assert.deepEqual(readdirSync(tmp).filter((name) => name.startsWith('mtlspec-client-')), [], 'and is gone');
+    assert.ok(!alive(Number(readFileSync(pidFile, 'utf8'))), 'the client was killed');
   });
 
   it('one that exits without connecting: exit 3, with its exit code and stderr in the line', async () => {

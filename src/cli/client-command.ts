@@ -51,7 +51,7 @@ export function clientOptions(yargs: Argv): Argv<ClientArguments> {
     .option('profile', { type: 'string', describe: `The policy the cases are judged against: ${profileNames.join(', ')} (default ${defaultProfileName})` })
     .option('server-spiffe-id', { type: 'string', describe: 'The SPIFFE ID the client authorizes for its server: put into the valid server certificate, and runs client/spiffe/wrong-id' })
     .option('spiffe-id', { type: 'string', describe: `The SPIFFE ID in the client credential {cert} (default ${defaultClientSpiffeId})` })
-    .example("$0 client --exec 'curl -sS --cacert {ca} --cert {cert} --key {key} {url}'", 'curl, once per case')
+    .example("$0 client --exec 'curl -sS --tlsv1.3 --cacert {ca} --cert {cert} --key {key} {url}'", 'curl, once per case')
     .example("$0 client --exec 'python3 my_client.py --ca {ca} --port {port}' --case client/chain", 'Your client, the chain cases only')
     .example('$0 client --listen 8443 --pki-dir ./pki', 'A long-running client: point it at localhost:8443 with ./pki/ca.pem as its CA') as unknown as Argv<ClientArguments>;
 }
@@ -132,6 +132,7 @@ export async function clientCommand(argv: ClientArguments): Promise<number> {
       if (code === 'EADDRINUSE' || code === 'EACCES') throw new InputError(`port ${settings.port} cannot be used (${code === 'EADDRINUSE' ? 'in use' : 'not allowed'}): give another, or 0 for any free one`);
       throw error;
     }
+    if (end.kind === 'bad-command') throw new InputError(end.reason);
     if (end.kind === 'control-refused') {
       process.stderr.write(`mtlspec: ${end.reason}\n`);
       return ExitCode.inconclusive;

@@ -37,7 +37,9 @@ export interface ClientRunSettings {
 export type ClientRunEnd =
   | { readonly kind: 'judged'; readonly results: readonly ScenarioResult[]; readonly startedAt: string; readonly wallMs: number; readonly target: string }
   /** The client did not accept the valid server credential: nothing else can be judged. */
-  | { readonly kind: 'control-refused'; readonly reason: string };
+  | { readonly kind: 'control-refused'; readonly reason: string }
+  /** The --exec command is not a command: the shell could not find or run it (bad input, not a verdict). */
+  | { readonly kind: 'bad-command'; readonly reason: string };
 
 /** What the client did with one case's credential. */
 interface Observation {
@@ -70,6 +72,8 @@ export async function runClientCases(settings: ClientRunSettings): Promise<Clien
     let controlAfter: Observation | undefined;
     try {
       const before = await observer.observe(control);
+      const unusable = badCommand(before);
+      if (unusable) return { kind: 'bad-command', reason: unusable };
       if (before.outcome.kind !== 'accepted') return { kind: 'control-refused', reason: controlRefused(before, settings) };
       const seen = new Map<string, Observation>([[control.id, before]]);
       for (const testCase of runnable) seen.set(testCase.id, await observer.observe(testCase));
@@ -123,7 +127,7 @@ interface Observer {
 async function execObserver(command: string, settings: ClientRunSettings, pki: ClientRunPki): Promise<Observer> {
   let current: ServedCase | undefined;
   const reports: ConnectionReport[] = [];
-  const server = await HostileServer.listen(settings.port, { fallback: () => current, byServername: () => undefined }, (r) => reports.push(r), settings.timeoutMs);
+  const server = await HostileServer.listen(settings.port, { take: () => current, giveBack: () => undefined, byServername: () => undefined }, (r) => reports.push(r), settings.timeoutMs);
   const placeholders = {
     url: `https://${execHost}:${server.port}/`, host: execHost, port: String(server.port),
     ca: pki.files.ca, cert: pki.files.cert, key: pki.files.key, servername: execHost,
@@ -150,7 +154,7 @@ async function execObserver(command: string, settings: ClientRunSettings, pki: C
 async function listenObserver(order: readonly ServerCredentialCase[], settings: ClientRunSettings, pki: ClientRunPki): Promise<Observer> {
   const sequence = [...order, ...(order.length > 1 ? [order[0] as ServerCredentialCase] : [])];
   // Minted ahead: the case is chosen inside the handshake, where there is no time to sign a certificate.
-  const byOrder = await Promise.all(sequence.map((c) => pki.served(c, execHost)));
+  const byOrder = (await Promise.all(sequence.map((c) => pki.served(c, execHost)))).map((served, slot) => ({ ...served, slot }));
   const byName = new Map<string, ServedCase & { leaf: { certPem: string } }>();
   for (const testCase of order) byName.set(`${sniLabel(testCase.id)}.localhost`, await pki.served(testCase, `${sniLabel(testCase.id)}.localhost`));
   let next = 0;
@@ -162,15 +166,21 @@ async function listenObserver(order: readonly ServerCredentialCase[], settings: 
       const known = sniReports.get(report.caseId);
       // An accepted connection is the answer; a later refusal does not undo it.
       if (!known || (known.outcome.kind !== 'accepted' && report.outcome.kind === 'accepted')) sniReports.set(report.caseId, report);
-    } else {
-      orderReports[next] = report;
-      next += 1;
+    } else if (report.served.slot !== undefined) {
+      orderReports[report.served.slot] = report;
     }
     wake?.();
   };
   const server = await HostileServer.listen(
     settings.port,
-    { fallback: () => byOrder[next], byServername: (name) => byName.get(name.toLowerCase()) },
+    {
+      take: () => byOrder[next++],
+      // The slot goes back only when no connection took a later one meanwhile (one at a time, as the order asks).
+      giveBack: (served) => {
+        if (served.slot !== undefined && served.slot === next - 1) next -= 1;
+      },
+      byServername: (name) => byName.get(name.toLowerCase()),
+    },
     onReport,
     settings.timeoutMs,
   );
@@ -228,6 +238,20 @@ function combine(reports: readonly ConnectionReport[], process: ClientProcessRes
     : process.timedOut ? `the client did not connect within ${timeoutMs} ms, and was killed`
       : `the client ended (${process.signal ? `by ${process.signal}` : `exit code ${process.exitCode}`}) without connecting to mtlspec`;
   return { kind: 'unreachable', reason: process.timedOut ? 'timeout' : 'refused', tls: { timings: { totalMs: process.durationMs } }, detail };
+}
+
+/** Exit statuses POSIX shells give a command they cannot find (127) or cannot execute (126). */
+const shellCannotRun: Readonly<Record<number, string>> = { 126: 'cannot be executed', 127: 'was not found' };
+
+/** When the control's client never connected because the shell could not run it: what to say instead of a verdict. */
+function badCommand(control: Observation): string | undefined {
+  const p = control.process;
+  if (!p || control.reports.length > 0) return undefined;
+  if (p.spawnError) return `--exec could not be started: ${p.spawnError}`;
+  const why = p.exitCode === null ? undefined : shellCannotRun[p.exitCode];
+  if (!why) return undefined;
+  const said = p.stderr.trim().split('\n').at(-1);
+  return `--exec: the command ${why} (the shell exited ${p.exitCode})${said ? `: ${said.slice(0, 300)}` : ''}`;
 }
 
 function controlRefused(control: Observation, settings: ClientRunSettings): string {

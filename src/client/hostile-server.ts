@@ -19,15 +19,20 @@ import { listenTracked, type TrackedListener } from '../servers/listener.js';
 export interface ServedCase {
   readonly caseId: string;
   readonly context: SecureContext;
+  /** --listen: its place in the order of connections. */
+  readonly slot?: number;
 }
 
 /**
- * Which case a connection gets. `fallback` is asked at accept time, before
- * the ClientHello; `byServername` when the ClientHello names a server
- * (SNI), and wins when it knows the name.
+ * Which case a connection gets. `take` is asked at accept time, before the
+ * ClientHello: the connection holds that case, so the next connection,
+ * even one accepted before this one has settled, gets the next.
+ * `byServername` is asked when the ClientHello names a server (SNI), and
+ * wins when it knows the name; the case taken is then given back.
  */
 export interface CaseChooser {
-  fallback(): ServedCase | undefined;
+  take(): ServedCase | undefined;
+  giveBack(served: ServedCase): void;
   byServername(servername: string): ServedCase | undefined;
 }
 
@@ -36,8 +41,10 @@ export interface ConnectionReport {
   readonly caseId: string;
   /** The SNI the client sent, if any. */
   readonly servername: string | undefined;
-  /** Whether the case came from the SNI (else from the fallback: the current case, or the next in order). */
+  /** Whether the case came from the SNI (else from take(): the current case, or the next in order). */
   readonly bySni: boolean;
+  /** The credential served. */
+  readonly served: ServedCase;
   /**
    * In the client's terms: accepted (it sent application data), rejected
    * (an alert, or a close without data), unreachable (nothing TLS arrived).
@@ -114,7 +121,7 @@ export class HostileServer {
 function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: number, open: Set<tls.TLSSocket>): Promise<ConnectionReport> {
   const started = performance.now();
   const since = (): number => Math.round(performance.now() - started);
-  const fallback = chooser.fallback();
+  const fallback = chooser.take();
   let chosen = fallback;
   let servername: string | undefined;
   let bySni = false;
@@ -135,6 +142,7 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
         if (named) {
           chosen = named;
           bySni = true;
+          chooser.giveBack(fallback);
         }
         done(null, (chosen ?? fallback).context);
       },
@@ -148,7 +156,8 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      resolve({ caseId: (chosen ?? fallback).caseId, servername, bySni, outcome, clientCertificate });
+      const served = chosen ?? fallback;
+      resolve({ caseId: served.caseId, servername, bySni, served, outcome, clientCertificate });
     };
     const facts = (extra: Partial<TlsFacts> = {}): TlsFacts => {
       const cipher = handshakeMs !== undefined ? secure.getCipher() : undefined;
