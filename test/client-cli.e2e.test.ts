@@ -109,7 +109,7 @@ describe('mtlspec client: a client that cannot be judged is never passed', () =>
   it('one that exits without connecting: exit 3, with its exit code and stderr in the line', async () => {
     const run = await runCli(['client', '--report-dir', reportDir('exits'), '--exec', 'echo "no route to {host}" >&2; exit 7 # {port}']);
     assert.equal(run.code, 3, run.stderr);
-    assert.match(run.stderr, /without connecting to mtlspec; it ended with exit code 7; its stderr ends: no route to localhost/);
+    assert.match(run.stderr, /the client ended \(exit code 7\) without connecting to mtlspec; its stderr ends: no route to localhost/);
   });
 
   it('one that does not trust the CA it was given refuses the control: exit 3, naming {ca}', async () => {
@@ -138,6 +138,15 @@ describe('mtlspec client --exec: selection and reports, as `run`', () => {
     assert.match(index, /mtlspec client conformance report/);
     assert.doesNotMatch(index, /conformance\.html/, 'no link to a cucumber report the client command does not write');
     assert.match(run.stdout, /^mtlspec: 3 scenarios: 1 passed \(\+2 passed with a SHOULD warning\), 0 failed/m);
+  });
+
+  it('a gRPC-style client (ALPN h2 only) gets h2, and its HTTP/2 preface is application data', async () => {
+    const dir = reportDir('h2');
+    const h2Client = `${process.execPath} -e "const s=require('tls').connect({host:process.argv[1],port:+process.argv[2],servername:process.argv[1],ca:require('fs').readFileSync(process.argv[3]),ALPNProtocols:['h2']},()=>{if(s.alpnProtocol!=='h2')process.exit(2);s.write('PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n')});s.on('close',()=>process.exit(0));s.on('error',()=>process.exit(1))" {host} {port} {ca}`;
+    const run = await runCli(['client', '--report-dir', dir, '--case', 'client/chain/self-signed', '--exec', h2Client]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const control = readRunResults(dir)?.scenarios[0]?.record?.probe?.outcome;
+    assert.equal(control?.kind === 'accepted' ? control.app.protocol : control?.kind, 'http2');
   });
 
   it('--tags selects by the client feature files\' tags; a flawed client fails with exit 1', async () => {

@@ -256,7 +256,9 @@ function badCommand(control: Observation): string | undefined {
 
 function controlRefused(control: Observation, settings: ClientRunSettings): string {
   const said = control.process?.stderr.trim().split('\n').at(-1);
-  const ended = control.process ? (control.process.timedOut ? '; it was killed at the timeout' : control.process.spawnError ? '' : `; it ended with ${control.process.signal ?? `exit code ${control.process.exitCode}`}`) : '';
+  // An outcome without a connection already says how the client ended.
+  const p = control.outcome.kind === 'unreachable' ? undefined : control.process;
+  const ended = p ? (p.timedOut ? '; it was killed at the timeout' : p.spawnError ? '' : `; it ended with ${p.signal ?? `exit code ${p.exitCode}`}`) : '';
   const hint = settings.mode.kind === 'exec'
     ? 'check that the command gives the client {ca} as its trust and connects to {url} (or {host}:{port})'
     : `check that the client trusts ${'the CA printed above'} and connects to the port printed above`;

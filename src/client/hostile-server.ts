@@ -59,6 +59,7 @@ export interface ConnectionReport {
 const excerptBytes = 200;
 /** An HTTP request gets an answer, so that curl and friends exit 0 on what they accepted. */
 const httpMethod = /^(GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH) /;
+const http2Preface = 'PRI * HTTP/2.0\r\n';
 /** What OpenSSL says when the bytes that came are not a TLS ClientHello (plain HTTP, another protocol). */
 const notTls = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_UNKNOWN_PROTOCOL']);
 /** How long close() lets open connections finish on their own. */
@@ -136,6 +137,9 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       secureContext: fallback.context,
       requestCert: true,
       rejectUnauthorized: false,
+      // HTTP/1.1 first: a client that offers both gets the protocol mtlspec answers in full; a gRPC client, which
+      // offers h2 alone and refuses a server that picks none, still gets through to its first bytes.
+      ALPNProtocols: ['http/1.1', 'h2'],
       SNICallback: (name, done) => {
         servername = name;
         const named = chooser.byServername(name);
@@ -183,15 +187,20 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
     secure.once('data', (chunk: Buffer) => {
       const excerpt = chunk.subarray(0, excerptBytes).toString('latin1');
       const http = httpMethod.test(excerpt);
+      const http2 = excerpt.startsWith(http2Preface);
+      const what = http ? ` (${excerpt.split('\r\n')[0] ?? ''})` : http2 ? ' (the HTTP/2 connection preface: an HTTP/2 or gRPC call)' : '';
       finish({
         kind: 'accepted',
         tls: facts({ timings: { ...(handshakeMs !== undefined ? { handshakeMs } : {}), firstResponseMs: since(), totalMs: since() } }),
-        app: { protocol: http ? 'http1' : 'tls', bodyExcerpt: excerpt },
-        detail: `the client sent ${chunk.length} bytes of application data${http ? ` (${excerpt.split('\r\n')[0] ?? ''})` : ''}`,
+        app: { protocol: http ? 'http1' : http2 ? 'http2' : 'tls', bodyExcerpt: excerpt },
+        detail: `the client sent ${chunk.length} bytes of application data${what}`,
       });
-      // An answer, so that a client that got this far exits as it does with a real server.
+      // An answer, so that an HTTP/1.1 client that got this far exits as it does with a real server. HTTP/2 gets
+      // none (the verdict is in: mtlspec speaks no HTTP/2 here), and a raw-TLS client a line.
       const body = 'mtlspec: this server credential was accepted\n';
-      secure.end(http ? `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}` : body);
+      if (http) secure.end(`HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      else if (http2) secure.end();
+      else secure.end(body);
     });
     // Whether the ClientHello came at all: a TCP connection closed before it never saw the certificate.
     const helloArrived = (): boolean => socket.bytesRead > 0;
