@@ -167,10 +167,10 @@ describe('mtlspec client --listen', () => {
       socket.on('close', () => resolve());
     });
 
-  const listen = async (name: string, cases: string[]): Promise<{ cli: ReturnType<typeof startCli>; port: number; ca: Buffer; dir: string }> => {
+  const listen = async (name: string, cases: string[], timeoutMs = 3000): Promise<{ cli: ReturnType<typeof startCli>; port: number; ca: Buffer; dir: string }> => {
     const dir = reportDir(name);
     const pkiDir = path.join(root, `${name}-pki`);
-    const cli = startCli(['client', '--listen', '0', '--pki-dir', pkiDir, '--report-dir', dir, '--timeout', '3000', ...cases.flatMap((c) => ['--case', c])]);
+    const cli = startCli(['client', '--listen', '0', '--pki-dir', pkiDir, '--report-dir', dir, '--timeout', String(timeoutMs), '--quiet', ...cases.flatMap((c) => ['--case', c])]);
     const match = await cli.waitFor(/listening on 127\.0\.0\.1 and \[::1\]:(\d+)/);
     return { cli, port: Number(match[1]), ca: readFileSync(path.join(pkiDir, 'ca.pem')), dir };
   };
@@ -194,7 +194,7 @@ describe('mtlspec client --listen', () => {
   });
 
   it('a client that stops connecting: the cases it never reached are inconclusive, exit 3', async () => {
-    const { cli, port, ca, dir } = await listen('listen-quiet', ['client/validity']);
+    const { cli, port, ca, dir } = await listen('listen-quiet', ['client/validity'], 1500);
     await connect(port, ca, 'localhost');
     assert.equal(await cli.exited, 3, cli.output() + cli.errors());
     const statuses = readRunResults(dir)?.scenarios.map((s) => [s.record?.caseId, s.status]);

@@ -124,7 +124,7 @@ export async function clientCommand(argv: ClientArguments): Promise<number> {
         clientSpiffeId: argv['spiffe-id'] ?? defaultClientSpiffeId,
         cases: selected,
         pkiDir: argv['pki-dir'],
-        say,
+        announce: (line) => process.stdout.write(`${line}\n`),
         onResult: (result, progress) => say(scenarioLine(result, style, progress)),
       });
     } catch (error) {

@@ -29,8 +29,8 @@ export interface ClientRunSettings {
   /** The selection (--case, --tags); the control runs whatever it is. */
   readonly cases: readonly SelectedCase[];
   readonly pkiDir: string | undefined;
-  /** Lines for the person running it (where to connect, in --listen mode). */
-  readonly say: (line: string) => void;
+  /** Lines the person running it needs whatever --quiet says: where to connect, in --listen mode. */
+  readonly announce: (line: string) => void;
   readonly onResult?: (result: ScenarioResult, progress: Progress) => void;
 }
 
@@ -185,8 +185,8 @@ async function listenObserver(order: readonly ServerCredentialCase[], settings: 
     settings.timeoutMs,
   );
   const v6 = ' and [::1]';
-  settings.say(`mtlspec: listening on 127.0.0.1${v6}:${server.port} as a hostile TLS server; give the client ${pki.files.ca} as its CA (and ${pki.files.cert}, ${pki.files.key} as its credential)`);
-  settings.say(`mtlspec: connect ${sequence.length} times, one at a time (the control ${controlCaseId} first and last), or name a case by SNI: ${sniLabel(controlCaseId)}.localhost, ${order[1] ? `${sniLabel(order[1].id)}.localhost, ...` : ''}`);
+  settings.announce(`mtlspec: listening on 127.0.0.1${v6}:${server.port} as a hostile TLS server; give the client ${pki.files.ca} as its CA (and ${pki.files.cert}, ${pki.files.key} as its credential)`);
+  settings.announce(`mtlspec: connect ${sequence.length} times, one at a time (the control ${controlCaseId} first and last), or name a case by SNI: ${sniLabel(controlCaseId)}.localhost, ${order[1] ? `${sniLabel(order[1].id)}.localhost, ...` : ''}`);
   let waited = false;
   let quiet = false;
   /**
