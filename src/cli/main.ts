@@ -6,6 +6,7 @@ import { offerPrewarmedRsa2048, type KeyPair } from '../pki/prewarm.js';
 import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
 import { certsCommand, certsOptions, type CertsArguments } from './certs-command.js';
+import { clientCommand, clientOptions, type ClientArguments } from './client-command.js';
 import { ExitCode } from './exit-codes.js';
 import { serveCommand, serveOptions, type ServeArguments } from './serve-command.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
@@ -44,7 +45,12 @@ export async function runCli(args: string[], head: CliHead = {}): Promise<void> 
   }
 }
 
-type Parsed = ({ command: 'run' } & RunArguments & FleetArguments) | ({ command: 'merge' } & MergeArguments) | ({ command: 'certs' } & CertsArguments) | ({ command: 'serve' } & ServeArguments);
+type Parsed =
+  | ({ command: 'run' } & RunArguments & FleetArguments)
+  | ({ command: 'merge' } & MergeArguments)
+  | ({ command: 'certs' } & CertsArguments)
+  | ({ command: 'serve' } & ServeArguments)
+  | ({ command: 'client' } & ClientArguments);
 
 async function main(args: string[]): Promise<number> {
   const parsed = await parse(args);
@@ -60,6 +66,8 @@ async function main(args: string[]): Promise<number> {
       return certsCommand(parsed);
     case 'serve':
       return serveCommand(parsed);
+    case 'client':
+      return clientCommand(parsed);
   }
 }
 
@@ -87,8 +95,9 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .command('run', runDescription)
     .command('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions)
     .command('serve <protocol>', 'Run one built-in reference server (grpc, http2 or tls) until Ctrl-C, with its PKI on disk', serveOptions)
+    .command('client', 'Test an mTLS client: mtlspec plays a hostile server, one defective server certificate per case (--exec or --listen)', clientOptions)
     .command('merge <dirs..>', "Join the reports of a fleet's shards (run --inventory --shard I/N) into one fleet report and exit code", mergeOptions)
-    .demandCommand(1, 'name a command: run, certs, serve or merge')
+    .demandCommand(1, 'name a command: run, client, certs, serve or merge')
     .strict()
     .help()
     .version(packageVersion())
@@ -96,7 +105,7 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .fail(failWithInputError)
     .parseAsync();
   const [command] = argv._;
-  if (command !== 'certs' && command !== 'serve' && command !== 'merge') return undefined;
+  if (command !== 'certs' && command !== 'serve' && command !== 'merge' && command !== 'client') return undefined;
   // yargs applied the command's builder, so argv holds exactly that command's arguments.
   return { ...argv, command } as unknown as Parsed;
 }

@@ -87,7 +87,7 @@ export interface RunArguments extends TokenArguments {
  * cucumber as an internal error, and an unbalanced one such as
  * "@x) or (@grpc" could even escape the protocol filter it is put in.
  */
-function validateTags(tags: string): void {
+export function validateTags(tags: string): void {
   try {
     parseTagExpression(tags);
   } catch (error) {
@@ -291,7 +291,7 @@ function pair(argv: RunArguments, certFlag: 'ca-cert' | 'client-cert', keyFlag: 
 }
 
 /** Cucumber selects scenarios by name; each scenario's name holds its case id followed by " (". */
-function namePatterns(selectors: readonly string[]): string[] {
+export function namePatterns(selectors: readonly string[]): string[] {
   return selectors.map((selector) => ` ${selector.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\S*)? \\(`);
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appFactsOf, describeOutcome, formatAlert, type AppFacts, type TlsFacts } from '../probe/outcome.js';
 import { targetLabels, type TargetKey } from '../target/target.js';
 import { certificateSummaryRows, summarizeCertificate, type CertificateSummary } from './certificate-summary.js';
-import { certificatePresentation, type ScenarioRecord } from './evidence.js';
+import { certificatePresentation, clientRunFacts, type ScenarioRecord } from './evidence.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 import type { RunResults } from './run-results.js';
 import type { RootCause } from '../diagnosis/diagnose.js';
@@ -20,11 +20,13 @@ import type { RootCause } from '../diagnosis/diagnose.js';
 export function renderIndexPage(results: RunResults): string {
   const entries = indexEntries(results.scenarios);
   const verdict = withWaived(runVerdict(unwaivedTotals(results)), results.scenarios.filter((s) => s.waiver).length);
+  // `mtlspec client` judges clients and runs no cucumber: no cucumber report to link to.
+  const clientRun = results.targets.length > 0 && results.targets.every((t) => t.key === 'client');
   const body = html`
 <header class="top">
-  <h1>mtlspec conformance report</h1>
+  <h1>mtlspec ${clientRun ? 'client ' : ''}conformance report</h1>
   <p class="verdict verdict-${verdict.tone}" role="status">${verdict.text}</p>
-  <nav class="links">Full reports: <a href="conformance.html">cucumber report</a> · <a href="junit.xml">junit.xml</a> · <a href="results.json">results.json</a></nav>
+  <nav class="links">Full reports: ${clientRun ? '' : html`<a href="conformance.html">cucumber report</a> · `}<a href="junit.xml">junit.xml</a> · <a href="results.json">results.json</a></nav>
 </header>
 ${runFacts(results)}
 ${diagnosisBox(results.diagnosis ?? [])}
@@ -362,6 +364,7 @@ function probeSections(r: ScenarioRecord): Markup {
     return probeFacts(`The connection the rule was checked on: ${describeOutcome(r.control.outcome)}`, r.control, { serverCertificate: true });
   }
   return html`${probeFacts(`The probe: the case’s credential${attemptsNote(r.probe)}`, r.probe)}
+  ${r.clientRun ? html`<div class="probe"><h3>The client under test</h3><pre class="body">${clientRunFacts(r.clientRun).map((line) => line.trim()).join('\n')}</pre></div>` : ''}
   ${r.repeat ? probeFacts(`The probe again, right after a refusal without a signal (which counts only when it repeats): ${describeOutcome(r.repeat.outcome)}${attemptsNote(r.repeat)}`, r.repeat) : ''}
   ${r.control ? html`<details class="control"><summary>The control before: the valid credential on the same target</summary>${probeFacts(`The control before: ${describeOutcome(r.control.outcome)}${attemptsNote(r.control)}`, r.control)}</details>` : ''}
   ${r.controlAfter ? html`<details class="control"><summary>The control after: the valid credential again, on a fresh connection, right after the refusal</summary>${probeFacts(`The control after: ${describeOutcome(r.controlAfter.outcome)}${attemptsNote(r.controlAfter)}`, r.controlAfter)}</details>` : ''}`;
@@ -381,7 +384,9 @@ function probeFacts(title: string, probe: ProbeEvidence, show: { serverCertifica
   <div class="columns">
     <div><h4>TLS</h4>${tlsFacts(outcome.tls)}</div>
     ${show.serverCertificate ? html`<div><h4>Server certificate</h4>${serverCertificateFacts(outcome.tls.server)}</div>` : html`<div><h4>Application</h4>${appFacts(appFactsOf(outcome))}</div>`}
-    <div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>
+    ${probe.serverCertificate
+      ? html`<div><h4>Server certificate presented</h4>${certificateFacts(probe.serverCertificate)}</div>`
+      : html`<div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>`}
   </div>
 </div>`;
 }

@@ -51,7 +51,9 @@ export function totalsTable(results: readonly ScenarioResult[], reports: { index
   const header = `  ${'target'.padEnd(width)} ${statusOrder.map((s) => s.padStart(column)).join('')}`;
   const lines = rows.map(([name, counts]) => `  ${name.padEnd(width)} ${statusOrder.map((s) => (counts[s] > 0 ? paint(String(counts[s]).padStart(column), s, style) : '0'.padStart(column))).join('')}`);
   const relative = (file: string): string => path.relative(process.cwd(), file) || file;
-  return [header, ...lines, `  reports: ${relative(reports.index)} (start here), ${relative(reports.html)}, ${relative(reports.junit)}, ${relative(reports.results)}`].join('\n');
+  // `mtlspec client` writes no cucumber report: it passes the index page as html, named once.
+  const html = reports.html === reports.index ? '' : `${relative(reports.html)}, `;
+  return [header, ...lines, `  reports: ${relative(reports.index)} (start here), ${html}${relative(reports.junit)}, ${relative(reports.results)}`].join('\n');
 }
 
 export function summaryLine(results: readonly ScenarioResult[], wallMs: number, htmlReport: string): string {

@@ -21,7 +21,7 @@ import { derOf } from '../token/mint.js';
 import type { TokenEvidence } from '../token/evidence.js';
 import { heldInlineToken } from '../token/given-token.js';
 import { readInputText } from './inputs.js';
-import { tokenTargetKey, type TokenTargetKey } from '../target/target.js';
+import { tokenTargetKey, type ServerTargetKey, type TokenTargetKey } from '../target/target.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
 export interface CaseProbe {
@@ -436,7 +436,7 @@ function isTokenTargetKey(key: TargetKey): key is TokenTargetKey {
 }
 
 /** The built-in server behind a target key: the pinned and token targets are HTTP/2 and gRPC servers in another mode. */
-function serverProtocolOf(key: TargetKey): RunningServer['protocol'] {
+function serverProtocolOf(key: ServerTargetKey): RunningServer['protocol'] {
   if (key === 'pinned' || key === 'http2-jwt') return 'http2';
   return key === 'grpc-jwt' ? 'grpc' : key;
 }

@@ -6,7 +6,7 @@ import type { TokenFlaw } from '../token/verifier.js';
 /** A deliberate fault in the built-in servers: in how they judge clients or their tokens, or in their own certificate. */
 export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw | TokenFlaw;
 import type { TargetKnowledge } from '../catalogue/case.js';
-import type { TargetKey } from '../target/target.js';
+import type { ServerTargetKey } from '../target/target.js';
 
 /**
  * Everything a run needs, as plain JSON: the CLI builds it, cucumber carries
@@ -42,7 +42,7 @@ export interface RunSettings {
 
 export type TargetSettings =
   /** The built-in reference servers, started by the run itself. */
-  | { readonly kind: 'reference'; readonly protocols: readonly TargetKey[]; readonly flaws: readonly ReferenceFlaw[] }
+  | { readonly kind: 'reference'; readonly protocols: readonly ServerTargetKey[]; readonly flaws: readonly ReferenceFlaw[] }
   /** A server the user names by URL. */
   | {
       readonly kind: 'external';
@@ -106,7 +106,7 @@ export const defaultTimeoutMs = 5000;
 /** The most --timeout may be: one probe's ceiling, which every wait of a case is a multiple of. */
 export const maxTimeoutMs = 120_000;
 /** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
-export const referenceProtocols: readonly TargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
+export const referenceProtocols: readonly ServerTargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
 
 /** Reads back the world parameters cucumber hands each worker; the CLI wrote them, so a mismatch is a bug. */
 export function readRunSettings(parameters: unknown): RunSettings {
