@@ -7,6 +7,7 @@ import { notApplicableBecause } from '../src/catalogue/spoken-protocol.js';
 import { credentialText, evidenceText, recordFileName, scenarioRecord } from '../src/report/evidence.js';
 import type { TargetKey } from '../src/target/target.js';
 import { judge, judgeServer, notProbed, type Verdict } from '../src/verdict/judge.js';
+import { proxyBracketFacts } from '../src/proxy/bracket-facts.js';
 import { currentSession } from './hooks.js';
 import type { MtlsWorld } from './world.js';
 
@@ -91,6 +92,7 @@ function conclude(world: MtlsWorld, expectedInFeature: ClientCase['expect'], rul
       ...(bracket.repeat ? { repeat: bracket.repeat.outcome } : {}),
       ...(bracket.targetLost ? { targetLost: true } : {}),
       ...(bracket.notProbedBecause ? { notProbedBecause: bracket.notProbedBecause } : {}),
+      ...proxyBracketFacts(bracket.probe, currentSession().settings, conformanceCase.identity !== undefined),
     },
     { strict: currentSession().settings.strict },
   );

@@ -2,6 +2,7 @@ import type { SecureVersion } from 'node:tls';
 import type { LeafTemplate, TemplateContext } from '../pki/template.js';
 import type { ServerFacts } from '../probe/outcome.js';
 import type { Protocol } from '../target/target.js';
+import type { IdentityCheck } from '../proxy/identity-echo.js';
 
 /**
  * One conformance case, as data. fixtures/cases.ts holds the catalogue; a
@@ -44,6 +45,8 @@ export interface ClientCase extends CaseBase {
   readonly tlsVersions?: { min?: SecureVersion; max?: SecureVersion };
   /** OpenSSL cipher string for the client, when the case needs what the default forbids (TLS 1.0). */
   readonly clientCiphers?: string;
+  /** Behind balancers and proxies: the identity the answer must name, or the forged identity header sent (src/proxy/identity-echo.ts). */
+  readonly identity?: IdentityCheck;
 }
 
 export interface ServerCase extends CaseBase {

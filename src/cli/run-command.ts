@@ -6,6 +6,7 @@ import { RunSession } from '../run/session.js';
 import type { SuiteRun } from '../run/run-suite.js';
 import {
   maxTimeoutMs,
+  maxRepeat,
   defaultClientSpiffeId,
   referenceServerSpiffeId,
   defaultTimeoutMs,
@@ -36,6 +37,9 @@ import { defaultProfileName, findProfile, profileNames } from '../catalogue/prof
 import { gatedExitCode, gateFindings, gatePolicyFrom, gateSummary, type GatePolicy } from '../run/finding-gate.js';
 import { writeBaseline } from '../report/baseline.js';
 import { gateLines } from '../report/gate-lines.js';
+import { backendsNotice } from '../proxy/connection-evidence.js';
+import { optInTagsLeftOut } from '../proxy/opt-in.js';
+import { echoPatternProblem, referenceEchoPattern } from '../proxy/identity-echo.js';
 
 export interface RunArguments {
   target: string | undefined;
@@ -53,6 +57,8 @@ export interface RunArguments {
   'report-dir': string;
   timeout: number;
   rate: number | undefined;
+  repeat: number | undefined;
+  'identity-echo': string | undefined;
   tags: string | undefined;
   case: string[];
   strict: boolean;
@@ -93,7 +99,7 @@ function validateTags(tags: string): void {
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 /** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
@@ -121,6 +127,14 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('rate', {
       type: 'number',
       describe: 'At most N new connections per second to the target (a rate-limited server). Connections are always made one at a time; a probe the target sheds (429, 503, REFUSED_STREAM, GOAWAY, a reset before the certificate) is retried with backoff',
+    })
+    .option('repeat', {
+      type: 'number',
+      describe: `Probe each case, and the valid control around it, on N fresh connections (2..${maxRepeat}): behind a load balancer each may reach another backend, and a negative case passes only if every connection refused it. Use the number of backends`,
+    })
+    .option('identity-echo', {
+      type: 'string',
+      describe: 'A regular expression that finds, in the answer to the valid credential, the identity the application took the caller for (group 1 if it has one), e.g. \'"caller":"([^"]*)"\'. Judges the load-balancing and forged-identity-header cases (@balanced, @proxy-identity), and runs them',
     })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
@@ -165,6 +179,13 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   if (argv.rate !== undefined && (!Number.isFinite(argv.rate) || argv.rate <= 0 || argv.rate > maxRatePerSecond)) {
     throw new InputError(`--rate must be a number of connections per second above 0 and at most ${maxRatePerSecond} (got ${argv.rate})`);
   }
+  if (argv.repeat !== undefined && (!Number.isInteger(argv.repeat) || argv.repeat < 1 || argv.repeat > maxRepeat)) {
+    throw new InputError(`--repeat must be a whole number of connections from 1 to ${maxRepeat} (got ${argv.repeat})`);
+  }
+  if (argv['identity-echo'] !== undefined) {
+    const problem = echoPatternProblem(argv['identity-echo']);
+    if (problem) throw new InputError(`--identity-echo "${argv['identity-echo']}" is not a regular expression: ${problem}`);
+  }
   if (argv.timeout > maxTimeoutMs) throw new InputError(`--timeout must be at most ${maxTimeoutMs} ms (2 minutes) for one probe (got ${argv.timeout})`);
   if (argv.tags !== undefined) validateTags(argv.tags);
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
@@ -184,6 +205,8 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     caseSelectors: argv.case,
     ...(argv.profile !== undefined ? { profile: argv.profile } : {}),
     ...(argv.rate !== undefined ? { ratePerSecond: argv.rate } : {}),
+    ...(argv.repeat !== undefined && argv.repeat > 1 ? { repeat: argv.repeat } : {}),
+    ...(argv['identity-echo'] !== undefined ? { identityEcho: argv['identity-echo'] } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
     logFormat: argv['log-format'],
@@ -200,6 +223,8 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     // The reference servers' policy is ours: every fact about it is known.
     return {
       ...common,
+      // The built-in HTTP/2 server names its caller in its JSON answer.
+      identityEcho: argv['identity-echo'] ?? referenceEchoPattern,
       serverSpiffeId: argv['server-spiffe-id'] ?? referenceServerSpiffeId,
       knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id'],
       target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw },
@@ -269,10 +294,12 @@ function namePatterns(selectors: readonly string[]): string[] {
 }
 
 /** Only the target's protocol runs against an external target; the built-in run covers all three. */
-function tagsFor(settings: RunSettings, userTags: string | undefined): string {
+function tagsFor(settings: RunSettings, userTags: string | undefined, argv: Pick<RunArguments, 'repeat' | 'identity-echo'> = { repeat: undefined, 'identity-echo': undefined }): string {
   const protocols = settings.target.kind === 'reference' ? settings.target.protocols : [parseTargetUrl(settings.target.url).protocol];
   const protocolTags = protocols.map((p) => `@${p}`).join(' or ');
-  return userTags ? `(${protocolTags}) and (${userTags})` : protocolTags;
+  const optedOut = optInTagsLeftOut(settings.caseSelectors, userTags, { repeat: argv.repeat, identityEcho: argv['identity-echo'] });
+  const base = optedOut.length > 0 ? `(${protocolTags}) and not ${optedOut.join(' and not ')}` : protocolTags;
+  return userTags ? `(${base}) and (${userTags})` : base;
 }
 
 export async function runCommand(argv: RunArguments): Promise<number> {
@@ -318,7 +345,7 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     run = await runSuite({
       settings,
       reportDir: reportDir.staging,
-      tags: tagsFor(settings, argv.tags),
+      tags: tagsFor(settings, argv.tags, argv),
       names: namePatterns(argv.case),
       caseIds: selectCases(cases, argv.case).map((c) => c.id),
       onResult: (result, progress) => {
@@ -351,6 +378,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   writeFileSync(run.reports.index, renderIndexPage(results));
   const reports = reportDir.publish(run.reports);
   say(totalsTable(run.results, reports, style));
+  // Several backends behind the target, and whether each case reached them all: shown with --quiet, it qualifies every pass.
+  for (const line of backendsNotice(run.results.flatMap((r) => (r.record ? [r.record] : [])), settings.repeat ?? 1)) process.stdout.write(`${line}\n`);
   // Findings are not verdicts, and show even with --quiet: a target that may crash on a certificate is worth a look.
   for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
   // Like findings, these show with --quiet: they say why the exit code is what it is.
