@@ -9,19 +9,9 @@ import { defaultClientSpiffeId } from '../run/settings.js';
 import { allServerFlaws, type ServerFlaw } from '../servers/types.js';
 import { protocolLabels, type Protocol } from '../target/target.js';
 import { spiffeIdProblem } from './spiffe-id.js';
-import { findHaproxy } from '../proxy/haproxy.js';
-import { maxReplicas, startBalancedReplicas } from '../proxy/replicas.js';
-
-/** What is wrong with --replicas and --flawed-replicas, if anything: one sentence. */
-function replicasProblem(replicas: number, flawed: number | undefined, hasFlaws: boolean): string | undefined {
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > maxReplicas) return `--replicas must be a whole number from 1 to ${maxReplicas} (got ${replicas})`;
-  if (flawed !== undefined) {
-    if (replicas < 2 || !hasFlaws) return '--flawed-replicas needs --replicas 2 or more and a --flaw';
-    if (!Number.isInteger(flawed) || flawed < 1 || flawed > replicas) return `--flawed-replicas must be a whole number from 1 to --replicas (${replicas}) (got ${flawed})`;
-  }
-  if (replicas > 1 && !findHaproxy()) return '--replicas needs HAProxy in front of the replicas, and it is not installed (Debian: apt-get install haproxy)';
-  return undefined;
-}
+import { proxyHeaderPolicies, type ProxyHeaderPolicy } from '../proxy/terminating-proxy.js';
+import { maxReplicas } from '../proxy/replicas.js';
+import { setupProblem, startServedSetup } from '../proxy/served-setups.js';
 
 export interface ServeArguments {
   protocol: Protocol;
@@ -32,6 +22,7 @@ export interface ServeArguments {
   flaw: ServerFlaw[];
   replicas: number;
   'flawed-replicas': number | undefined;
+  'proxy-headers': ProxyHeaderPolicy | undefined;
 }
 
 export function serveOptions(yargs: Argv): Argv<ServeArguments> {
@@ -44,10 +35,12 @@ export function serveOptions(yargs: Argv): Argv<ServeArguments> {
     .option('flaw', { type: 'array', choices: allServerFlaws, default: [] as ServerFlaw[], describe: 'Switch on a deliberate flaw, to see a failing run' })
     .option('replicas', { type: 'number', default: 1, describe: `Run N replicas behind HAProxy in mode tcp, round robin (2..${maxReplicas}; needs the haproxy package): a service behind a layer-4 balancer` })
     .option('flawed-replicas', { type: 'number', describe: 'With --replicas and --flaw: only the first K replicas carry the flaws (default: all)' })
+    .option('proxy-headers', { choices: proxyHeaderPolicies, describe: 'http2: HAProxy in mode http terminates mTLS in front of a plain backend that trusts X-SSL-Client-Cert; overwrites (correct) or appends (flawed) the client\'s own copy' })
     .example('$0 serve http2', 'An HTTP/2 /hello server behind mTLS; prints its URL and PKI')
     .example('$0 serve grpc --port 50051 --pki-dir ./pki', 'The DemoService gRPC server on a fixed port, PKI kept in ./pki')
     .example('$0 serve tls --flaw accept-any-cert', 'A raw-TLS server that wrongly accepts any client certificate')
-    .example('$0 serve http2 --replicas 3 --flaw accept-any-cert --flawed-replicas 1', 'Three HTTP/2 replicas behind HAProxy, one of which accepts any client certificate') as unknown as Argv<ServeArguments>;
+    .example('$0 serve http2 --replicas 3 --flaw accept-any-cert --flawed-replicas 1', 'Three HTTP/2 replicas behind HAProxy, one of which accepts any client certificate')
+    .example('$0 serve http2 --proxy-headers appends', 'A TLS-terminating HAProxy that passes a forged X-SSL-Client-Cert on to its backend') as unknown as Argv<ServeArguments>;
 }
 
 /**
@@ -58,8 +51,9 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   const problem = spiffeIdProblem(argv['spiffe-id']);
   if (problem) throw new InputError(`--spiffe-id "${argv['spiffe-id']}" is not a SPIFFE ID: ${problem}`);
   if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new InputError(`--port must be 0..65535 (got ${argv.port})`);
-  const replicaProblem = replicasProblem(argv.replicas, argv['flawed-replicas'], argv.flaw.length > 0);
-  if (replicaProblem) throw new InputError(replicaProblem);
+  const choice = { replicas: argv.replicas, flawedReplicas: argv['flawed-replicas'], proxyHeaders: argv['proxy-headers'], hasFlaws: argv.flaw.length > 0, protocol: argv.protocol };
+  const setupMistake = setupProblem(choice);
+  if (setupMistake) throw new InputError(setupMistake);
 
   sweepAbandonedPrivateDirs();
   // Asked for before the PKI exists: a signal from here on stops the server cleanly and removes its private folder.
@@ -89,22 +83,19 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
     host: argv.host,
     port: argv.port,
   };
-  const balanced = argv.replicas > 1
-    ? await startBalancedReplicas(argv.protocol, { ...serverOptions, caKeyPem: read(files.caKey.path), hosts: ['localhost', '127.0.0.1', '::1', argv.host] }, argv.replicas, argv['flawed-replicas'] ?? argv.replicas)
-    : undefined;
-  const server = balanced ?? (await startReferenceServer(argv.protocol, serverOptions));
+  // Behind HAProxy when asked (--replicas, --proxy-headers): the setup starts its own servers.
+  const setup = await startServedSetup(choice, { ...serverOptions, caKeyPem: read(files.caKey.path), hosts: ['localhost', '127.0.0.1', '::1', argv.host] });
+  const server = setup?.server ?? (await startReferenceServer(argv.protocol, serverOptions));
 
-  const flaws = argv.flaw.length > 0 ? ` (flawed: ${argv.flaw.join(', ')}${balanced ? ` on replica ${balanced.flawed.join(', ')}` : ''})` : '';
+  const flaws = argv.flaw.length > 0 ? ` (flawed: ${argv.flaw.join(', ')}${setup?.flawNote ?? ''})` : '';
   const p = (name: string): string => path.join(dir, name);
   write(`mtlspec: reference ${protocolLabels[argv.protocol]} server listening on ${server.url}${flaws}`);
-  if (balanced) {
-    write(`  HAProxy ${balanced.haproxyVersion}, mode tcp (TLS passed through), round robin over ${balanced.replicas.length} replicas: ${balanced.replicas.map((r) => r.url).join(' ')}`);
-  }
+  for (const line of setup?.lines ?? []) write(line);
   write(`  PKI in ${dir}${privateDir ? ' (removed when the server stops)' : ''}:`);
   for (const file of Object.values(files)) write(`    ${path.basename(file.path).padEnd(11)} ${file.description}`);
   write('  Try it:');
   const send = argv.protocol === 'tls' ? ' --send "Hello server\\n"' : '';
-  write(`    npx mtlspec run --target ${server.url} --ca-cert ${p('ca.pem')} --ca-key ${p('ca.key')} --server-ca ${p('ca.pem')} --spiffe-id ${argv['spiffe-id']}${send}${balanced ? ` --repeat ${balanced.replicas.length}` : ''}`);
+  write(`    npx mtlspec run --target ${server.url} --ca-cert ${p('ca.pem')} --ca-key ${p('ca.key')} --server-ca ${p('ca.pem')} --spiffe-id ${argv['spiffe-id']}${send}${setup?.runFlags ?? ''}`);
   if (argv.protocol === 'http2') write(`    curl --http2 --cacert ${p('ca.pem')} --cert ${p('client.pem')} --key ${p('client.key')} ${server.url}`);
   if (argv.protocol === 'tls') write(`    echo "Hello server" | openssl s_client -quiet -connect ${server.host}:${server.port} -CAfile ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')}`);
   if (argv.protocol === 'grpc') write(`    grpcurl -cacert ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')} -proto proto/demo.proto -d '{"name":"you","age":30}' localhost:${server.port} mtlspec.demo.DemoService/SayHello`);

@@ -128,16 +128,7 @@ async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
 export function l4BalancerConfig(input: { host: string; port: number; backends: ReadonlyArray<{ host: string; port: number }> }): string {
   const servers = input.backends.map((b, i) => `  server replica${i + 1} ${b.host}:${b.port}`).join('\n');
   return `# mtlspec: layer-4 balancer (TLS passthrough) in front of reference replicas
-global
-  log stderr format raw local0 info
-
-defaults
-  mode tcp
-  log global
-  option tcplog
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
+${haproxyPreamble('tcp')}
 
 frontend l4
   bind ${input.host}:${input.port}
@@ -148,4 +139,21 @@ backend replicas
   balance roundrobin
 ${servers}
 `;
+}
+
+/** The global and defaults sections every mtlspec setup shares: a log line per connection on stderr, bounded timeouts. */
+export function haproxyPreamble(mode: 'tcp' | 'http', globalLines: readonly string[] = []): string {
+  return [
+    'global',
+    ...globalLines.map((line) => `  ${line}`),
+    '  log stderr format raw local0 info',
+    '',
+    'defaults',
+    `  mode ${mode}`,
+    '  log global',
+    `  option ${mode}log`,
+    '  timeout connect 5s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+  ].join('\n');
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { X509Certificate } from 'node:crypto';
-import { freePort, startHaproxy, type RunningHaproxy } from './haproxy.js';
+import { freePort, haproxyPreamble, startHaproxy, type RunningHaproxy } from './haproxy.js';
 
 /**
  * The reference setup behind a TLS-terminating proxy: HAProxy in `mode http`
@@ -93,16 +93,7 @@ function proxyConfig(input: { host: string; port: number; backendPort: number; p
         '  http-request add-header X-SSL-Client-Cert %[ssl_c_der,base64]',
       ];
   return `# mtlspec: TLS-terminating proxy (${input.policy}) in front of a plain backend that trusts identity headers
-global
-  log stderr format raw local0 info
-
-defaults
-  mode http
-  log global
-  option httplog
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
+${haproxyPreamble('http')}
 
 frontend mtls
   bind ${input.host}:${input.port} ssl crt ${input.crt} ca-file ${input.ca} verify required alpn h2,http/1.1 ssl-min-ver TLSv1.3
