@@ -29,3 +29,8 @@ export function optInTagsLeftOut(caseSelectors: readonly string[], userTags: str
     })
     .map(({ tag }) => tag);
 }
+
+/** Whether a case belongs to the opt-in balancer and proxy cases: runs of the plain catalogue leave it out. */
+export function isOptInCase(id: string): boolean {
+  return optIn.some(({ idPrefix }) => id.startsWith(idPrefix));
+}
