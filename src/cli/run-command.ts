@@ -39,6 +39,7 @@ import { writeBaseline } from '../report/baseline.js';
 import { gateLines } from '../report/gate-lines.js';
 import { backendsNotice } from '../proxy/connection-evidence.js';
 import { optInTagsLeftOut } from '../proxy/opt-in.js';
+import { backendLines, backendUrlProblem, exitWithBackend, runBackendChecks } from '../proxy/backend-check.js';
 import { echoPatternProblem, referenceEchoPattern } from '../proxy/identity-echo.js';
 
 export interface RunArguments {
@@ -59,6 +60,7 @@ export interface RunArguments {
   rate: number | undefined;
   repeat: number | undefined;
   'identity-echo': string | undefined;
+  backend: string | undefined;
   tags: string | undefined;
   case: string[];
   strict: boolean;
@@ -99,7 +101,7 @@ function validateTags(tags: string): void {
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'backend', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 /** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
@@ -135,6 +137,10 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('identity-echo', {
       type: 'string',
       describe: 'A regular expression that finds, in the answer to the valid credential, the identity the application took the caller for (group 1 if it has one), e.g. \'"caller":"([^"]*)"\'. Judges the load-balancing and forged-identity-header cases (@balanced, @proxy-identity), and runs them',
+    })
+    .option('backend', {
+      type: 'string',
+      describe: 'With --target behind a TLS-terminating proxy: the service behind it (http:// or https://), tried directly with forged identity headers and a forged PROXY v2 header; serving any of them fails the run',
     })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
@@ -219,6 +225,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   const http = httpChoice(argv);
   if (!argv.target) {
     if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI`);
+    if (argv.backend !== undefined) throw new InputError('--backend needs --target: it is the service behind the target\'s proxy');
     if (argv['crl-out'] || argv['target-has-crl']) throw new InputError('--crl-out and --target-has-crl need --target: the built-in servers load their CRL themselves');
     // The reference servers' policy is ours: every fact about it is known.
     return {
@@ -231,6 +238,10 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     };
   }
   if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
+  if (argv.backend !== undefined) {
+    const problem = backendUrlProblem(argv.backend);
+    if (problem) throw new InputError(`--backend "${argv.backend}" ${problem}`);
+  }
   try {
     parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
   } catch (error) {
@@ -257,7 +268,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv['target-has-crl'] ? (['crl-loaded'] as const) : []),
     ...(argv['server-spiffe-id'] !== undefined ? (['server-spiffe-id'] as const) : []),
   ];
-  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}) };
+  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}), ...(argv.backend !== undefined ? { backend: argv.backend } : {}) };
 }
 
 function httpFlags(argv: RunArguments): Array<'http1' | 'http2'> {
@@ -362,6 +373,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;
   }
+  // After the scenarios, one request at a time: the backend is tried directly, without the proxy.
+  const backendChecks = await runBackendChecks(settings);
   // After the verdicts: waivers and the baseline decide which findings fail the run; the verdicts stay as judged.
   const gate = gateFindings(run.results, policy, new Date());
   if (policy.writeBaseline) writeBaseline(policy.writeBaseline, gate.findings);
@@ -372,6 +385,7 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     strict: settings.strict,
     flaws: target.kind === 'reference' ? target.flaws : [],
     ...(gated ? { gate: gateSummary(gate, policy.writeBaseline) } : {}),
+    ...(backendChecks ? { backendChecks } : {}),
   });
   writeRunResults(run.reports.results, results);
   writeFileSync(run.reports.junit, renderJunit(results));
@@ -386,8 +400,10 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   for (const line of gateLines(gate, policy.writeBaseline)) process.stdout.write(`${line}\n`);
   // The root causes, right before the summary line; with --quiet one line each, since they say what to fix first.
   for (const line of diagnosisLines(results.diagnosis ?? [], { quiet: argv.quiet })) process.stdout.write(`${line}\n`);
+  // Like findings, shown with --quiet: a backend that serves forged identities fails the run.
+  if (backendChecks && settings.backend) for (const line of backendLines(settings.backend, backendChecks)) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
-  return gatedExitCode(gate);
+  return exitWithBackend(gatedExitCode(gate), backendChecks ?? [], ExitCode);
 }
 
 /** Shells make a real newline awkward to type, so --send understands the usual escapes. */

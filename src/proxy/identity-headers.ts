@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { RequestHeader } from '../probe/request-headers.js';
+import type { LeafTemplate } from '../pki/template.js';
 
 /**
  * Identity headers a TLS-terminating proxy puts in front of a backend, and
@@ -19,6 +20,22 @@ export interface ForgedIdentity {
   readonly certPem: string;
   /** The SPIFFE ID of the certificate actually presented, for the fields a proxy sets about it (XFCC's By=). */
   readonly serverSpiffeId: string;
+}
+
+/**
+ * The identity forged headers claim, with a self-signed certificate for the
+ * headers that carry one: nobody trusts it, and it is never presented.
+ */
+export async function mintForgedIdentity(
+  pki: { issue(template: LeafTemplate): Promise<{ readonly certPem: string }>; validClientTemplate(): LeafTemplate },
+  clientSpiffeId: string,
+  serverSpiffeId: string | undefined,
+): Promise<ForgedIdentity> {
+  const spiffeId = forgedSpiffeId(clientSpiffeId);
+  const subject = `CN=${forgedName}, O=mtlspec`;
+  const issued = await pki.issue({ ...pki.validClientTemplate(), signer: 'self', subject, uris: [spiffeId] });
+  // XFCC's By= names the proxy: the server's SPIFFE ID when the run knows it.
+  return { spiffeId, subject, certPem: issued.certPem, serverSpiffeId: serverSpiffeId ?? 'spiffe://example.org/proxy' };
 }
 
 /** The forged SPIFFE ID in the client's trust domain: what a backend that believes the header would authorize. */

@@ -45,7 +45,7 @@ export async function startTerminatingProxy(options: {
   host?: string;
 }): Promise<TerminatingProxy> {
   const host = options.host ?? '127.0.0.1';
-  const backend = http.createServer((req, res) => answer(req, res));
+  const backend = identityHeaderBackend();
   await new Promise<void>((resolve, reject) => {
     backend.once('error', reject);
     backend.listen(0, host, () => resolve());
@@ -103,6 +103,11 @@ ${headers.join('\n')}
 backend app
   server app ${input.host}:${input.backendPort}
 `;
+}
+
+/** The plain backend behind the proxy: it trusts X-SSL-Client-Cert from whoever sends it. */
+export function identityHeaderBackend(): http.Server {
+  return http.createServer((req, res) => answer(req, res));
 }
 
 /** The backend: 200 naming the caller from X-SSL-Client-Cert (its first value), 403 without one. */

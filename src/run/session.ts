@@ -13,7 +13,7 @@ import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certif
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
 import { loadCredentials, readCaBundle } from './inputs.js';
 import { spreadProbe, type ConnectionProbe } from '../proxy/replica-spread.js';
-import { forgedHeaders, forgedName, forgedSpiffeId, type ForgedIdentity } from '../proxy/identity-headers.js';
+import { forgedHeaders, mintForgedIdentity, type ForgedIdentity } from '../proxy/identity-headers.js';
 import type { RequestHeader } from '../probe/request-headers.js';
 import { referenceServerSpiffeId, type RunSettings } from './settings.js';
 
@@ -312,16 +312,8 @@ export class RunSession {
   async #requestHeaders(conformanceCase: ClientCase): Promise<RequestHeader[]> {
     const check = conformanceCase.identity;
     if (check?.kind !== 'forged') return [];
-    this.#forged ??= this.#mintForged();
+    this.#forged ??= mintForgedIdentity(this.pki, this.settings.clientSpiffeId, this.settings.serverSpiffeId);
     return forgedHeaders(check.family, check.way, await this.#forged);
-  }
-
-  /** The identity forged headers claim, with a self-signed certificate for the headers that carry one: nobody trusts it, and it is never presented. */
-  async #mintForged(): Promise<ForgedIdentity> {
-    const spiffeId = forgedSpiffeId(this.settings.clientSpiffeId);
-    const subject = `CN=${forgedName}, O=mtlspec`;
-    const issued = await this.pki.issue({ ...this.pki.validClientTemplate(), signer: 'self', subject, uris: [spiffeId] });
-    return { spiffeId, subject, certPem: issued.certPem, serverSpiffeId: this.settings.serverSpiffeId ?? 'spiffe://example.org/proxy' };
   }
 
   /** Mints the case's credential once per run; every protocol presents the same one. */

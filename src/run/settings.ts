@@ -31,6 +31,8 @@ export interface RunSettings {
   readonly repeat?: number;
   /** A regular expression (source) finding the caller's identity in the application's answer (--identity-echo); group 1 if it has one. */
   readonly identityEcho?: string;
+  /** The service behind the target's proxy, tried directly with forged identities (--backend); external runs only. */
+  readonly backend?: string;
   /** The policy profile the cases are judged against (--profile); undefined: the default. */
   readonly profile?: string;
   /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
@@ -98,6 +100,7 @@ export function readRunSettings(parameters: unknown): RunSettings {
     ...(typeof p.profile === 'string' ? { profile: p.profile } : {}),
     ...(typeof p.repeat === 'number' && Number.isInteger(p.repeat) && p.repeat > 1 && p.repeat <= maxRepeat ? { repeat: p.repeat } : {}),
     ...(typeof p.identityEcho === 'string' ? { identityEcho: p.identityEcho } : {}),
+    ...(typeof p.backend === 'string' ? { backend: p.backend } : {}),
     ...(typeof p.ratePerSecond === 'number' && p.ratePerSecond > 0 ? { ratePerSecond: p.ratePerSecond } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',
