@@ -1,9 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ClientCase } from '../src/catalogue/case.js';
+import type { ClientCase, ServerCase } from '../src/catalogue/case.js';
+import { createRunPki } from '../src/pki/index.js';
+import { echoOnEachBackend, judgeServerOnEachBackend } from '../src/proxy/each-backend.js';
+import { referenceEchoPattern } from '../src/proxy/identity-echo.js';
 import type { Outcome, TlsFacts } from '../src/probe/outcome.js';
 import { backendsNotice } from '../src/proxy/connection-evidence.js';
-import { connectionSpread, spreadProbe } from '../src/proxy/replica-spread.js';
+import { connectionSpread, controlSpreadNote, spreadProbe } from '../src/proxy/replica-spread.js';
 import { caseBudgetMs } from '../src/run/pacing.js';
 import { judge } from '../src/verdict/judge.js';
 
@@ -79,5 +82,36 @@ describe('several backends behind one address', () => {
     assert.match(backendsNotice(records, 3)[0] ?? '', /each case was probed on 3 connections/);
     // One backend, however many controls: nothing to say.
     assert.deepEqual(backendsNotice(records.map((r) => ({ ...r, control: control('AA:BB'), controlAfter: control('AA:BB') })), 1), []);
+  });
+});
+
+describe('behind a balancer, what an answer says is read on every connection', () => {
+  it('a server case fails when one backend\'s certificate breaks the rule, and names that backend', async () => {
+    const pki = await createRunPki({ clientSpiffeId: 'spiffe://example.org/client', trustedCa: 'generate' });
+    const good = await pki.issue({ ...pki.validClientTemplate(), subject: 'CN=good' });
+    const bad = await pki.issue({ ...pki.validClientTemplate(), subject: 'CN=bad' });
+    const answeredBy = (certificatePem: string): Outcome => ({ ...accepted, tls: { ...tls, server: { certificatePem, chainPems: [], chainVerified: true, nameMatches: true } } });
+    const serverCase: ServerCase = { kind: 'server', id: 's/x', title: 'a server case', rule: 'RFC 5280 4.1.2.5', level: 'MUST', check: (server) => (server.certificatePem === bad.certPem ? 'bad certificate' : undefined) };
+    const context = { now: new Date(), protocol: 'http2' as const, serverSpiffeId: undefined, alpn: 'h2' };
+    const control = spreadProbe(probes(answeredBy(good.certPem), answeredBy(bad.certPem), answeredBy(good.certPem)), 3, 'accepted');
+    const v = judgeServerOnEachBackend(serverCase, control, context, { strict: false });
+    assert.equal(v.status, 'failed');
+    assert.match(v.why, /^bad certificate on the backend whose certificate is [0-9A-F:]+… \(one of 2 seen\)$/);
+    assert.equal(judgeServerOnEachBackend(serverCase, spreadProbe(probes(answeredBy(good.certPem)), 1, 'accepted'), context, { strict: false }).status, 'passed');
+  });
+
+  it('an identity case takes the connection whose backend believed the forged header', () => {
+    const said = (caller: string): Outcome => ({ ...accepted, app: { protocol: 'http2', httpStatus: 200, bodyExcerpt: `{"spiffeId":"${caller}"}` } });
+    const decided = spreadProbe(probes(said('spiffe://example.org/client'), said('spiffe://example.org/mtlspec-forged-admin')), 2, 'rejected');
+    const echo = echoOnEachBackend({ kind: 'forged', family: 'xfcc', way: 'as-is' }, true, decided, undefined, referenceEchoPattern);
+    assert.equal(echo.echoed, 'spiffe://example.org/mtlspec-forged-admin');
+  });
+});
+
+describe('the preflight with --repeat', () => {
+  it('says a backend refuses the valid credential when the other connections were accepted', () => {
+    assert.match(controlSpreadNote(probes(accepted, refused, accepted)), /the other 2 of 3 connections were accepted: a backend behind the balancer refuses/);
+    assert.equal(controlSpreadNote(probes(refused, refused)), '');
+    assert.equal(controlSpreadNote(undefined), '');
   });
 });

@@ -112,3 +112,11 @@ export function shortFingerprint(fingerprint: string): string {
   return fingerprint.length > 24 ? `${fingerprint.slice(0, 23)}…` : fingerprint;
 }
 
+
+/** After the preflight's failure line, with --repeat: when only some connections failed, it is one backend, not the credential. */
+export function controlSpreadNote(connections: readonly ConnectionProbe[] | undefined): string {
+  if (!connections || connections.length <= 1) return '';
+  const accepted = connections.filter((c) => c.outcome.kind === 'accepted').length;
+  if (accepted === 0 || accepted === connections.length) return '';
+  return `; the other ${accepted} of ${connections.length} connections were accepted: a backend behind the balancer refuses what the others accept`;
+}
