@@ -1,4 +1,4 @@
-import { describe, it, after } from 'node:test';
+import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,10 @@ import { allServerCertificateFlaws } from '../src/run/server-certificate-flaws.j
 import { allServerFlaws } from '../src/servers/types.js';
 import { allTokenFlaws } from '../src/token/verifier.js';
 import type { ScenarioRecord } from '../src/report/evidence.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli, type LongRunningCli } from './support/cli.js';
+import { ensureCommand } from './support/ensure-package.js';
+import { isOptInCase } from '../src/proxy/opt-in.js';
+import { proxyBackendEchoPattern, proxyHeaderPolicies, type ProxyHeaderPolicy } from '../src/proxy/terminating-proxy.js';
 import { detectedByProtocol, readRecords } from './support/records.js';
 
 /**
@@ -74,6 +77,45 @@ async function runVariant(variant: string): Promise<ScenarioRecord[]> {
   return readRecords(reportDir);
 }
 
+/**
+ * Behind a TLS-terminating proxy: the forged-identity-header cases against a
+ * real HAProxy in mode http in front of a plain backend that trusts the first
+ * X-SSL-Client-Cert, with the correct configuration and the flawed one
+ * (`mtlspec serve http2 --proxy-headers ...`). Exactly these cases catch each.
+ */
+const proxyExpectedDetections: Record<ProxyHeaderPolicy, readonly string[]> = {
+  overwrites: [],
+  appends: ['proxy/forged/ssl-client-cert/claims-other', 'proxy/forged/ssl-client-cert/duplicated'],
+};
+const proxyObserved = new Map<ProxyHeaderPolicy, readonly string[]>();
+const proxyServers: LongRunningCli[] = [];
+after(() => Promise.all(proxyServers.map((s) => s.stop('SIGTERM'))));
+
+describe('detection matrix behind a TLS-terminating proxy (HAProxy mode http)', { concurrency: 1 }, () => {
+  before(() => ensureCommand('haproxy', 'haproxy'));
+  for (const policy of proxyHeaderPolicies) {
+    it(`${policy}: caught by exactly its cases, with nothing inconclusive`, async () => {
+      const server = startCli(['serve', 'http2', '--proxy-headers', policy]);
+      proxyServers.push(server);
+      const [, url = ''] = await server.waitFor(/listening on (https:\/\/\S+)/);
+      const [, pki = ''] = await server.waitFor(/PKI in (\S+) \(removed when the server stops\)/);
+      await server.waitFor(/Ctrl-C stops it/);
+      const file = (name: string): string => path.join(pki, name);
+      const reportDir = path.join(reportRoot, `proxy-${policy}`);
+      const run = await runCli(['run', '--target', url, '--ca-cert', file('ca.pem'), '--ca-key', file('ca.key'), '--server-ca', file('ca.pem'), '--case', 'proxy', '--identity-echo', proxyBackendEchoPattern, '--report-dir', reportDir], 120_000);
+      const expected = [...proxyExpectedDetections[policy]].sort();
+      assert.equal(run.code, expected.length === 0 ? 0 : 1, run.stdout + run.stderr);
+      const records = readRecords(reportDir);
+      assert.deepEqual(records.filter((r) => r.verdict.status === 'inconclusive' || r.verdict.status === 'skipped').map((r) => `${r.caseId}: ${r.verdict.why}`), []);
+      assert.equal(records.length, cases.filter((c) => c.id.startsWith('proxy/')).length, 'every forged-header case ran');
+      const detected = detectedByProtocol(records).get('http2') ?? [];
+      assert.deepEqual(detected, expected);
+      proxyObserved.set(policy, detected);
+      await server.stop('SIGTERM');
+    });
+  }
+});
+
 describe('detection matrix', () => {
   it('names every flaw of the built-in servers', () => {
     assert.deepEqual(Object.keys(expectedDetections).sort(), variants.slice().sort());
@@ -99,6 +141,7 @@ describe('detection matrix', () => {
 
   it('docs/detection-matrix.md shows what these runs proved', () => {
     assert.equal(observed.size, variants.length, 'every variant ran');
+    assert.equal(proxyObserved.size, proxyHeaderPolicies.length, 'every proxy configuration ran');
     const generated = renderMatrix(observed);
     const committed = existsSync(matrixFile) ? readFileSync(matrixFile, 'utf8') : '';
     if (committed !== generated) {
@@ -117,7 +160,7 @@ function renderMatrix(results: ReadonlyMap<string, ReadonlyMap<string, readonly 
     const targets = [...(results.get(variant) ?? new Map<string, readonly string[]>())].filter(([, ids]) => ids.includes(caseId)).map(([target]) => target);
     return targets.length === 0 ? '·' : `**caught** (${targets.join(', ')})`;
   };
-  const rows = cases.map((c) => `| \`${c.id}\` | ${c.level} | ${cell('correct', c.id) === '·' ? 'passes' : cell('correct', c.id)} | ${flawed.map((v) => cell(v, c.id)).join(' | ')} |`);
+  const rows = cases.filter((c) => !isOptInCase(c.id)).map((c) => `| \`${c.id}\` | ${c.level} | ${cell('correct', c.id) === '·' ? 'passes' : cell('correct', c.id)} | ${flawed.map((v) => cell(v, c.id)).join(' | ')} |`);
   return [
     '# Detection matrix',
     '',
@@ -133,5 +176,26 @@ function renderMatrix(results: ReadonlyMap<string, ReadonlyMap<string, readonly 
     divider,
     ...rows,
     '',
+    ...renderProxySection(),
   ].join('\n');
+}
+
+function renderProxySection(): string[] {
+  const proxyCases = cases.filter((c) => c.id.startsWith('proxy/'));
+  const cell = (policy: ProxyHeaderPolicy, id: string): string => ((proxyObserved.get(policy) ?? []).includes(id) ? '**caught**' : policy === 'overwrites' ? 'passes' : '·');
+  return [
+    '## Behind a TLS-terminating proxy',
+    '',
+    'The forged-identity-header cases (`--case proxy`, `features/proxy-identity.feature`) against',
+    'a real HAProxy in `mode http` that terminates mTLS in front of a plain backend trusting the',
+    'first `X-SSL-Client-Cert` (`mtlspec serve http2 --proxy-headers ...`). `overwrites` deletes',
+    'every identity header the client sent and sets its own; `appends` adds its own after the',
+    'client\'s. The layer-4 setup (replicas behind `mode tcp`, `--repeat`) is checked by',
+    '`test/balancer.e2e.test.ts`.',
+    '',
+    '| case | level | `overwrites` (correct) | `appends` (flawed) |',
+    '|---|---|---|---|',
+    ...proxyCases.map((c) => `| \`${c.id}\` | ${c.level} | ${cell('overwrites', c.id)} | ${cell('appends', c.id)} |`),
+    '',
+  ];
 }

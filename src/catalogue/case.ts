@@ -3,6 +3,7 @@ import type { LeafTemplate, TemplateContext } from '../pki/template.js';
 import type { ServerFacts } from '../probe/outcome.js';
 import type { Protocol } from '../target/target.js';
 import type { TokenSpec } from '../token/template.js';
+import type { IdentityCheck } from '../proxy/identity-echo.js';
 
 /**
  * One conformance case, as data. fixtures/cases.ts holds the catalogue; a
@@ -51,6 +52,8 @@ export interface ClientCase extends CaseBase {
    * every other case carries the run's valid token.
    */
   readonly token?: TokenSpec;
+  /** Behind balancers and proxies: the identity the answer must name, or the forged identity header sent (src/proxy/identity-echo.ts). */
+  readonly identity?: IdentityCheck;
 }
 
 export interface ServerCase extends CaseBase {

@@ -6,6 +6,7 @@ import { RunSession } from '../run/session.js';
 import type { SuiteRun } from '../run/run-suite.js';
 import {
   maxTimeoutMs,
+  maxRepeat,
   defaultClientSpiffeId,
   referenceServerSpiffeId,
   defaultTimeoutMs,
@@ -38,6 +39,10 @@ import { gatedExitCode, gateFindings, gatePolicyFrom, gateSummary, type GatePoli
 import { writeBaseline } from '../report/baseline.js';
 import { gateLines } from '../report/gate-lines.js';
 import { givenTokenFlags, tokenSettingsFrom, tokenSingleValueFlags, type TokenArguments } from './token-options.js';
+import { backendsNotice } from '../proxy/connection-evidence.js';
+import { optInTagsLeftOut } from '../proxy/opt-in.js';
+import { backendLines, backendUrlProblem, exitWithBackend, runBackendChecks } from '../proxy/backend-check.js';
+import { echoPatternProblem, referenceEchoPattern } from '../proxy/identity-echo.js';
 
 export interface RunArguments extends TokenArguments {
   target: string | undefined;
@@ -58,6 +63,9 @@ export interface RunArguments extends TokenArguments {
   'report-dir': string;
   timeout: number;
   rate: number | undefined;
+  repeat: number | undefined;
+  'identity-echo': string | undefined;
+  backend: string | undefined;
   tags: string | undefined;
   case: string[];
   strict: boolean;
@@ -98,7 +106,7 @@ export function validateTags(tags: string): void {
 
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'backend', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
   ...tokenSingleValueFlags,
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
@@ -130,6 +138,18 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('rate', {
       type: 'number',
       describe: 'At most N new connections per second to the target (a rate-limited server). Connections are always made one at a time; a probe the target sheds (429, 503, REFUSED_STREAM, GOAWAY, a reset before the certificate) is retried with backoff',
+    })
+    .option('repeat', {
+      type: 'number',
+      describe: `Probe each case, and the valid control around it, on N fresh connections (2..${maxRepeat}): behind a load balancer each may reach another backend, and a negative case passes only if every connection refused it. Use the number of backends`,
+    })
+    .option('identity-echo', {
+      type: 'string',
+      describe: 'A regular expression that finds, in the answer to the valid credential, the identity the application took the caller for (group 1 if it has one), e.g. \'"caller":"([^"]*)"\'. Judges the load-balancing and forged-identity-header cases (@balanced, @proxy-identity), and runs them',
+    })
+    .option('backend', {
+      type: 'string',
+      describe: 'With --target behind a TLS-terminating proxy: the service behind it (http:// or https://), tried directly with forged identity headers and a forged PROXY v2 header; serving any of them fails the run',
     })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
@@ -182,6 +202,13 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   if (argv.rate !== undefined && (!Number.isFinite(argv.rate) || argv.rate <= 0 || argv.rate > maxRatePerSecond)) {
     throw new InputError(`--rate must be a number of connections per second above 0 and at most ${maxRatePerSecond} (got ${argv.rate})`);
   }
+  if (argv.repeat !== undefined && (!Number.isInteger(argv.repeat) || argv.repeat < 1 || argv.repeat > maxRepeat)) {
+    throw new InputError(`--repeat must be a whole number of connections from 1 to ${maxRepeat} (got ${argv.repeat})`);
+  }
+  if (argv['identity-echo'] !== undefined) {
+    const problem = echoPatternProblem(argv['identity-echo']);
+    if (problem) throw new InputError(`--identity-echo "${argv['identity-echo']}" is not a regular expression: ${problem}`);
+  }
   if (argv.timeout > maxTimeoutMs) throw new InputError(`--timeout must be at most ${maxTimeoutMs} ms (2 minutes) for one probe (got ${argv.timeout})`);
   if (argv.tags !== undefined) validateTags(argv.tags);
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
@@ -201,6 +228,8 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     caseSelectors: argv.case,
     ...(argv.profile !== undefined ? { profile: argv.profile } : {}),
     ...(argv.rate !== undefined ? { ratePerSecond: argv.rate } : {}),
+    ...(argv.repeat !== undefined && argv.repeat > 1 ? { repeat: argv.repeat } : {}),
+    ...(argv['identity-echo'] !== undefined ? { identityEcho: argv['identity-echo'] } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
     logFormat: argv['log-format'],
@@ -214,10 +243,13 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   const http = httpChoice(argv);
   if (!argv.target) {
     if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI and token issuer`);
+    if (argv.backend !== undefined) throw new InputError('--backend needs --target: it is the service behind the target\'s proxy');
     if (argv['crl-out'] || argv['target-has-crl']) throw new InputError('--crl-out and --target-has-crl need --target: the built-in servers load their CRL themselves');
     // The reference servers' policy is ours: every fact about it is known.
     return {
       ...common,
+      // The built-in HTTP/2 server names its caller in its JSON answer.
+      identityEcho: argv['identity-echo'] ?? referenceEchoPattern,
       serverSpiffeId: argv['server-spiffe-id'] ?? referenceServerSpiffeId,
       knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id', 'jwt-issuer', 'jwt-audience', 'certificate-bound-tokens', 'attacker-key-urls-reachable'],
       target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw },
@@ -225,6 +257,10 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   }
   if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
   let parsedTarget;
+  if (argv.backend !== undefined) {
+    const problem = backendUrlProblem(argv.backend);
+    if (problem) throw new InputError(`--backend "${argv.backend}" ${problem}`);
+  }
   try {
     parsedTarget = parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
   } catch (error) {
@@ -253,7 +289,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv['server-spiffe-id'] !== undefined ? (['server-spiffe-id'] as const) : []),
     ...token.knowledge,
   ];
-  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}), ...(token.tokens ? { tokens: token.tokens } : {}) };
+  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}), ...(token.tokens ? { tokens: token.tokens } : {}), ...(argv.backend !== undefined ? { backend: argv.backend } : {}) };
 }
 
 function httpFlags(argv: RunArguments): Array<'http1' | 'http2'> {
@@ -303,10 +339,12 @@ function externalTargetKeys(settings: RunSettings): TargetKey[] {
 }
 
 /** Only the target's protocol runs against an external target; the built-in run covers all three. */
-function tagsFor(settings: RunSettings, userTags: string | undefined): string {
+function tagsFor(settings: RunSettings, userTags: string | undefined, argv: Pick<RunArguments, 'repeat' | 'identity-echo'> = { repeat: undefined, 'identity-echo': undefined }): string {
   const protocols = settings.target.kind === 'reference' ? settings.target.protocols : externalTargetKeys(settings);
   const protocolTags = protocols.map((p) => `@${p}`).join(' or ');
-  return userTags ? `(${protocolTags}) and (${userTags})` : protocolTags;
+  const optedOut = optInTagsLeftOut(settings.caseSelectors, userTags, { repeat: argv.repeat, identityEcho: argv['identity-echo'] });
+  const base = optedOut.length > 0 ? `(${protocolTags}) and not ${optedOut.join(' and not ')}` : protocolTags;
+  return userTags ? `(${base}) and (${userTags})` : base;
 }
 
 export async function runCommand(argv: RunArguments): Promise<number> {
@@ -353,7 +391,7 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     run = await runSuite({
       settings,
       reportDir: reportDir.staging,
-      tags: tagsFor(settings, argv.tags),
+      tags: tagsFor(settings, argv.tags, argv),
       names: namePatterns(argv.case),
       caseIds: selectCases(cases, argv.case).map((c) => c.id),
       onResult: (result, progress) => {
@@ -370,6 +408,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;
   }
+  // After the scenarios, one request at a time: the backend is tried directly, without the proxy.
+  const backendChecks = await runBackendChecks(settings);
   // After the verdicts: waivers and the baseline decide which findings fail the run; the verdicts stay as judged.
   const gate = gateFindings(run.results, policy, new Date());
   if (policy.writeBaseline) writeBaseline(policy.writeBaseline, gate.findings);
@@ -380,20 +420,25 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     strict: settings.strict,
     flaws: target.kind === 'reference' ? target.flaws : [],
     ...(gated ? { gate: gateSummary(gate, policy.writeBaseline) } : {}),
+    ...(backendChecks ? { backendChecks } : {}),
   });
   writeRunResults(run.reports.results, results);
   writeFileSync(run.reports.junit, renderJunit(results));
   writeFileSync(run.reports.index, renderIndexPage(results));
   const reports = reportDir.publish(run.reports);
   say(totalsTable(run.results, reports, style));
+  // Several backends behind the target, and whether each case reached them all: shown with --quiet, it qualifies every pass.
+  for (const line of backendsNotice(run.results.flatMap((r) => (r.record ? [r.record] : [])), settings.repeat ?? 1)) process.stdout.write(`${line}\n`);
   // Findings are not verdicts, and show even with --quiet: a target that may crash on a certificate is worth a look.
   for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
   // Like findings, these show with --quiet: they say why the exit code is what it is.
   for (const line of gateLines(gate, policy.writeBaseline)) process.stdout.write(`${line}\n`);
   // The root causes, right before the summary line; with --quiet one line each, since they say what to fix first.
   for (const line of diagnosisLines(results.diagnosis ?? [], { quiet: argv.quiet })) process.stdout.write(`${line}\n`);
+  // Like findings, shown with --quiet: a backend that serves forged identities fails the run.
+  if (backendChecks && settings.backend) for (const line of backendLines(settings.backend, backendChecks)) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
-  return gatedExitCode(gate);
+  return exitWithBackend(gatedExitCode(gate), backendChecks ?? [], ExitCode);
 }
 
 function credentialPhrase(source: CredentialSource): string {

@@ -11,6 +11,9 @@ import { allTokenFlaws, isTokenFlaw, type TokenFlaw, type TokenPolicy } from '..
 import { generateSigningKey } from '../token/keys.js';
 import { protocolLabels, type Protocol } from '../target/target.js';
 import { spiffeIdProblem } from './spiffe-id.js';
+import { proxyHeaderPolicies, type ProxyHeaderPolicy } from '../proxy/terminating-proxy.js';
+import { maxReplicas } from '../proxy/replicas.js';
+import { setupProblem, startServedSetup } from '../proxy/served-setups.js';
 
 export interface ServeArguments {
   protocol: Protocol;
@@ -20,6 +23,9 @@ export interface ServeArguments {
   'spiffe-id': string;
   flaw: Array<ServerFlaw | TokenFlaw>;
   auth: 'none' | 'jwt';
+  replicas: number;
+  'flawed-replicas': number | undefined;
+  'proxy-headers': ProxyHeaderPolicy | undefined;
 }
 
 export function serveOptions(yargs: Argv): Argv<ServeArguments> {
@@ -35,10 +41,15 @@ export function serveOptions(yargs: Argv): Argv<ServeArguments> {
       default: 'none' as const,
       describe: 'grpc and http2: jwt also requires a bearer token bound to the client certificate (RFC 8705), signed by an issuer key written with the PKI',
     })
+    .option('replicas', { type: 'number', default: 1, describe: `Run N replicas behind HAProxy in mode tcp, round robin (2..${maxReplicas}; needs the haproxy package): a service behind a layer-4 balancer` })
+    .option('flawed-replicas', { type: 'number', describe: 'With --replicas and --flaw: only the first K replicas carry the flaws (default: all)' })
+    .option('proxy-headers', { choices: proxyHeaderPolicies, describe: 'http2: HAProxy in mode http terminates mTLS in front of a plain backend that trusts X-SSL-Client-Cert; overwrites (correct) or appends (flawed) the client\'s own copy' })
     .example('$0 serve http2', 'An HTTP/2 /hello server behind mTLS; prints its URL and PKI')
     .example('$0 serve grpc --port 50051 --pki-dir ./pki', 'The DemoService gRPC server on a fixed port, PKI kept in ./pki')
     .example('$0 serve grpc --auth jwt', 'The gRPC server requiring mTLS plus a certificate-bound JWT (the seed\'s gRPC + mTLS + JWT setup)')
-    .example('$0 serve tls --flaw accept-any-cert', 'A raw-TLS server that wrongly accepts any client certificate') as unknown as Argv<ServeArguments>;
+    .example('$0 serve tls --flaw accept-any-cert', 'A raw-TLS server that wrongly accepts any client certificate')
+    .example('$0 serve http2 --replicas 3 --flaw accept-any-cert --flawed-replicas 1', 'Three HTTP/2 replicas behind HAProxy, one of which accepts any client certificate')
+    .example('$0 serve http2 --proxy-headers appends', 'A TLS-terminating HAProxy that passes a forged X-SSL-Client-Cert on to its backend') as unknown as Argv<ServeArguments>;
 }
 
 /**
@@ -52,6 +63,9 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   const tokenFlaws = argv.flaw.filter(isTokenFlaw);
   if (argv.auth === 'jwt' && argv.protocol === 'tls') throw new InputError('--auth jwt needs grpc or http2: tokens travel in a request header, and raw TLS has none');
   if (tokenFlaws.length > 0 && argv.auth !== 'jwt') throw new InputError(`--flaw ${tokenFlaws[0]} needs --auth jwt`);
+  const choice = { replicas: argv.replicas, flawedReplicas: argv['flawed-replicas'], proxyHeaders: argv['proxy-headers'], hasFlaws: argv.flaw.length > tokenFlaws.length, protocol: argv.protocol };
+  const setupMistake = setupProblem(choice);
+  if (setupMistake) throw new InputError(setupMistake);
 
   sweepAbandonedPrivateDirs();
   // Asked for before the PKI exists: a signal from here on stops the server cleanly and removes its private folder.
@@ -73,7 +87,7 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   const token = argv.auth === 'jwt' ? await writeTokenIssuer(dir, tokenFlaws) : undefined;
   // Loaded here: every other command would pay for grpc-js at start-up otherwise.
   const { startReferenceServer } = await import('../servers/index.js');
-  const server = await startReferenceServer(argv.protocol, {
+  const serverOptions = {
     clientCaPem: read(files.caCert.path),
     certPem: read(files.serverCert.path),
     keyPem: read(files.serverKey.path),
@@ -82,11 +96,15 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
     host: argv.host,
     port: argv.port,
     ...(token ? { token } : {}),
-  });
+  };
+  // Behind HAProxy when asked (--replicas, --proxy-headers): the setup starts its own servers.
+  const setup = await startServedSetup(choice, { ...serverOptions, caKeyPem: read(files.caKey.path), hosts: ['localhost', '127.0.0.1', '::1', argv.host] });
+  const server = setup?.server ?? (await startReferenceServer(argv.protocol, serverOptions));
 
-  const flaws = argv.flaw.length > 0 ? ` (flawed: ${argv.flaw.join(', ')})` : '';
+  const flaws = argv.flaw.length > 0 ? ` (flawed: ${argv.flaw.join(', ')}${setup?.flawNote ?? ''})` : '';
   const p = (name: string): string => path.join(dir, name);
   write(`mtlspec: reference ${protocolLabels[argv.protocol]} server listening on ${server.url}${flaws}`);
+  for (const line of setup?.lines ?? []) write(line);
   write(`  PKI in ${dir}${privateDir ? ' (removed when the server stops)' : ''}:`);
   for (const file of Object.values(files)) write(`    ${path.basename(file.path).padEnd(11)} ${file.description}`);
   if (token) {
@@ -96,7 +114,7 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   write('  Try it:');
   const send = argv.protocol === 'tls' ? ' --send "Hello server\\n"' : '';
   const jwt = token ? ` --jwt-key ${p(issuerKeyFile)} --jwt-iss ${referenceTokenIssuer} --jwt-aud ${referenceTokenAudience} --jwt-bound` : '';
-  write(`    npx mtlspec run --target ${server.url} --ca-cert ${p('ca.pem')} --ca-key ${p('ca.key')} --server-ca ${p('ca.pem')} --spiffe-id ${argv['spiffe-id']}${send}${jwt}`);
+  write(`    npx mtlspec run --target ${server.url} --ca-cert ${p('ca.pem')} --ca-key ${p('ca.key')} --server-ca ${p('ca.pem')} --spiffe-id ${argv['spiffe-id']}${send}${setup?.runFlags ?? ''}${jwt}`);
   if (argv.protocol === 'http2' && !token) write(`    curl --http2 --cacert ${p('ca.pem')} --cert ${p('client.pem')} --key ${p('client.key')} ${server.url}`);
   if (argv.protocol === 'tls') write(`    echo "Hello server" | openssl s_client -quiet -connect ${server.host}:${server.port} -CAfile ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')}`);
   if (argv.protocol === 'grpc' && !token) write(`    grpcurl -cacert ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')} -proto proto/demo.proto -d '{"name":"you","age":30}' localhost:${server.port} mtlspec.demo.DemoService/SayHello`);

@@ -3,6 +3,7 @@ import type { CaseProbe } from '../run/session.js';
 import { targetLabels, type TargetKey } from '../target/target.js';
 import type { Verdict } from '../verdict/judge.js';
 import { appFactsOf, type ClientFlight } from '../probe/outcome.js';
+import { connectionLines, connectionRecords, type ConnectionRecord } from '../proxy/connection-evidence.js';
 
 /** Whether the certificate really went out, in words: the evidence a refusal rests on. */
 export function certificatePresentation(flight: ClientFlight | undefined): string {
@@ -78,6 +79,8 @@ export interface ProbeEvidence {
   readonly token?: readonly TokenEvidence[];
   /** `mtlspec client`: the server certificate mtlspec presented to the client under test. Never a key. */
   readonly serverCertificate?: CertificateSummary;
+  /** With --repeat N: each connection, and the server certificate (by fingerprint) that answered it. */
+  readonly connections?: readonly ConnectionRecord[];
 }
 
 /** File name that marks the attachment the CLI reads back. */
@@ -109,6 +112,7 @@ function probeEvidence(caseProbe: CaseProbe): ProbeEvidence {
   return {
     outcome: caseProbe.outcome,
     attempts: caseProbe.attempts,
+    ...(caseProbe.connections ? { connections: connectionRecords(caseProbe.connections) } : {}),
     ...(caseProbe.credential ? { clientCertificate: summarizeCertificate(caseProbe.credential.certPem) } : {}),
     ...(caseProbe.token ? { token: caseProbe.token } : {}),
   };
@@ -141,10 +145,10 @@ export function evidenceText(record: ScenarioRecord): string {
   if (v.alert) {
     lines.push(`Alert (SHOULD tier): expected ${v.alert.expected.join(' or ')}; observed ${v.alert.observed ?? 'none'}${v.alert.matches ? '' : ' (mismatch)'}`);
   }
-  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...tokenFacts(record.probe.token));
+  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...connectionLines(record.probe.connections), ...tokenFacts(record.probe.token));
   if (record.repeat) lines.push('', `Probe again (a refusal without a signal counts only when it repeats)${tries(record.repeat)}`, ...outcomeFacts(record.repeat.outcome));
-  if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome));
-  if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome));
+  if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome), ...connectionLines(record.control.connections));
+  if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome), ...connectionLines(record.controlAfter.connections));
   if (record.clientRun) lines.push('', 'The client under test', ...clientRunFacts(record.clientRun));
   return lines.join('\n');
 }

@@ -388,7 +388,15 @@ function probeFacts(title: string, probe: ProbeEvidence, show: { serverCertifica
       ? html`<div><h4>Server certificate presented</h4>${certificateFacts(probe.serverCertificate)}</div>`
       : html`<div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>`}
   </div>
+  ${connectionList(probe)}
 </div>`;
+}
+
+/** With --repeat: each connection and the server certificate that answered it, which tells the backends apart. */
+function connectionList(probe: ProbeEvidence): Markup {
+  const connections = probe.connections ?? [];
+  if (connections.length <= 1) return html``;
+  return html`<ol class="connections">${connections.map((c) => html`<li>${c.kind}: ${c.detail}; server certificate <code>${c.serverCertificate ?? 'not seen'}</code></li>`)}</ol>`;
 }
 
 function serverCertificateFacts(server: TlsFacts['server']): Markup {

@@ -3,6 +3,7 @@ import { appFactsOf, describeOutcome, type AppFacts, type Outcome } from '../pro
 import { targetLabels, type Protocol } from '../target/target.js';
 import { InputError } from './inputs.js';
 import { RunSession } from './session.js';
+import { controlSpreadNote } from '../proxy/replica-spread.js';
 import type { RunSettings } from './settings.js';
 
 /** On success, the session that probed: the run goes on with it (see RunSession.handOver). */
@@ -23,12 +24,13 @@ export async function preflight(settings: RunSettings): Promise<PreflightResult>
     if (settings.crlOut) await writeCrlOut(session, settings.crlOut);
     const [protocol] = session.targets.keys();
     if (!protocol) return { ok: false, reason: 'the run has no target' };
-    const { outcome, target } = await session.control(protocol);
+    const control = await session.control(protocol);
+    const { outcome, target } = control;
     if (outcome.kind === 'accepted' && !protocolMismatch(target.protocol, outcome)) {
       passedOn = true;
       return { ok: true, session, control: outcome };
     }
-    return { ok: false, reason: controlFailure(`${target.url} (${targetLabels[protocol]})`, target.protocol, outcome) };
+    return { ok: false, reason: `${controlFailure(`${target.url} (${targetLabels[protocol]})`, target.protocol, outcome)}${controlSpreadNote(control.connections)}` };
   } finally {
     if (!passedOn) await session.close();
   }

@@ -22,6 +22,9 @@ import type { TokenEvidence } from '../token/evidence.js';
 import { heldInlineToken } from '../token/given-token.js';
 import { readInputText } from './inputs.js';
 import { tokenTargetKey, type ServerTargetKey, type TokenTargetKey } from '../target/target.js';
+import { spreadProbe, type ConnectionProbe } from '../proxy/replica-spread.js';
+import { forgedHeaders, mintForgedIdentity, type ForgedIdentity } from '../proxy/identity-headers.js';
+import type { RequestHeader } from '../probe/request-headers.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
 export interface CaseProbe {
@@ -32,6 +35,8 @@ export interface CaseProbe {
   readonly attempts: number;
   /** The bearer token(s) the request carried, as evidence may show them (never the token). */
   readonly token?: readonly TokenEvidence[];
+  /** With --repeat N: each of the N connections, in order; the outcome above is the one that decides (replica-spread.ts). */
+  readonly connections?: readonly ConnectionProbe[];
 }
 
 /**
@@ -96,6 +101,7 @@ export class RunSession {
   readonly #lastCase = new Map<TargetKey, string>();
   #closed: Promise<void> | undefined;
   readonly #credentials = new Map<string, { readonly credential: Promise<ClientCredential | undefined>; readonly mintedAt: number }>();
+  #forged: Promise<ForgedIdentity> | undefined;
 
   /** Use RunSession.start; the constructor only holds what the start functions below prepared. */
   constructor(
@@ -195,7 +201,8 @@ export class RunSession {
   control(protocol: TargetKey): Promise<CaseProbe> {
     let control = this.#controls.get(protocol);
     if (!control) {
-      control = this.probeCase(controlCase(protocol), protocol).then((first) => {
+      const deadline = new Deadline(caseBudgetMs(this.settings.timeoutMs, this.#repeat));
+      control = this.#probeRepeated(controlCase(protocol), protocol, { deadline }).then((first) => {
         if (!this.#lastControl.has(protocol)) this.#lastControl.set(protocol, first);
         return first;
       });
@@ -215,7 +222,7 @@ export class RunSession {
    * reports the target lost. All of it within one deadline (caseBudgetMs).
    */
   async probeBracketed(conformanceCase: ClientCase, protocol: TargetKey): Promise<BracketedProbe> {
-    const deadline = new Deadline(caseBudgetMs(this.settings.timeoutMs));
+    const deadline = new Deadline(caseBudgetMs(this.settings.timeoutMs, this.#repeat));
     let before = await this.#controlBefore(protocol, deadline);
     this.#lastCase.set(protocol, conformanceCase.id);
     for (let round = 1; ; round += 1) {
@@ -226,7 +233,7 @@ export class RunSession {
           : undefined;
         return { before, ...(because ? { notProbedBecause: because } : {}) };
       }
-      const caseProbe = await this.probeCase(conformanceCase, protocol, { deadline });
+      const caseProbe = await this.#probeRepeated(conformanceCase, protocol, { deadline });
       const { outcome } = caseProbe;
       const repeat = outcome.kind === 'rejected' && refusalSignal(outcome) === 'bare' && deadline.allows() ? await this.probeCase(conformanceCase, protocol, { deadline }) : undefined;
       // A refusal, unless the repeat got through; a repeat that got no answer still needs the control after (did the target die?).
@@ -239,7 +246,7 @@ export class RunSession {
       }
       const withRepeat = { probe: caseProbe, before, ...(repeat ? { repeat } : {}) };
       if (!deadline.allows()) return withRepeat;
-      const after = await this.probeCase(controlCase(protocol), protocol, { deadline });
+      const after = await this.#probeRepeated(controlCase(protocol), protocol, { deadline });
       this.#lastControl.set(protocol, after);
       if (after.outcome.kind === 'accepted') return { ...withRepeat, after };
       const recovered = await this.#awaitRecovery(protocol, conformanceCase.id, deadline);
@@ -260,7 +267,7 @@ export class RunSession {
       if (lost.probesLeft <= 0) return latest;
       lost.probesLeft -= 1;
     }
-    const fresh = await this.probeCase(controlCase(protocol), protocol, { deadline });
+    const fresh = await this.#probeRepeated(controlCase(protocol), protocol, { deadline });
     this.#lastControl.set(protocol, fresh);
     if (fresh.outcome.kind === 'accepted') {
       this.#lost.delete(protocol);
@@ -277,7 +284,7 @@ export class RunSession {
       if (!deadline.allows(waitMs + 1)) break;
       await sleep(waitMs);
       // One try per look: the waits between looks are the backoff.
-      const control = await this.probeCase(controlCase(protocol), protocol, { retryShed: false, deadline });
+      const control = await this.#probeRepeated(controlCase(protocol), protocol, { retryShed: false, deadline });
       this.#lastControl.set(protocol, control);
       if (control.outcome.kind === 'accepted') return control;
     }
@@ -300,10 +307,29 @@ export class RunSession {
     return this.#lastControl.get(protocol)?.outcome.tls.version !== 'TLSv1.3';
   }
 
+  get #repeat(): number {
+    return this.settings.repeat ?? 1;
+  }
+
+  /**
+   * The case on --repeat fresh connections, one after another (one without
+   * it): behind a balancer each may reach another backend. The connection
+   * that decides is the most lenient for a negative case, the strictest for
+   * the control and positive cases (replica-spread.ts).
+   */
+  async #probeRepeated(conformanceCase: ClientCase, protocol: TargetKey, options: { retryShed?: boolean; deadline: Deadline }): Promise<CaseProbe> {
+    const wanted = this.#repeat;
+    if (wanted <= 1) return this.probeCase(conformanceCase, protocol, options);
+    const probes: CaseProbe[] = [];
+    for (let i = 0; i < wanted && (i === 0 || options.deadline.allows()); i += 1) probes.push(await this.probeCase(conformanceCase, protocol, options));
+    return spreadProbe(probes, wanted, conformanceCase.expect);
+  }
+
   /** One case's probe; a probe the target shed (load, rate, draining) is tried again, a bounded number of times. */
   async probeCase(conformanceCase: ClientCase, protocol: TargetKey, options: { retryShed?: boolean; deadline?: Deadline } = {}): Promise<CaseProbe> {
     const target = this.target(protocol);
     const credential = await this.credential(conformanceCase);
+    const requestHeaders = await this.#requestHeaders(conformanceCase);
     const deadline = options.deadline ?? new Deadline(caseBudgetMs(this.settings.timeoutMs));
     let attempts = 0;
     for (;;) {
@@ -321,7 +347,7 @@ export class RunSession {
         ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
         watchTls12Flight: this.#mayChooseTls12(protocol, conformanceCase),
         judgedAtHello: refusalMayPrecedeCertificate(conformanceCase),
-        ...(token ? { requestHeaders: token.headers } : {}),
+        ...(token || requestHeaders.length > 0 ? { requestHeaders: [...requestHeaders, ...(token?.headers ?? [])] } : {}),
       });
       this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
       const delayMs = retryDelayMs(outcome, attempts);
@@ -346,6 +372,14 @@ export class RunSession {
         return other ? derOf(other.certPem) : undefined;
       },
     }, { now: new Date() });
+  }
+
+  /** The forged identity headers an identity case sends (none for other cases). */
+  async #requestHeaders(conformanceCase: ClientCase): Promise<RequestHeader[]> {
+    const check = conformanceCase.identity;
+    if (check?.kind !== 'forged') return [];
+    this.#forged ??= mintForgedIdentity(this.pki, this.settings.clientSpiffeId, this.settings.serverSpiffeId);
+    return forgedHeaders(check.family, check.way, await this.#forged);
   }
 
   /** Mints the case's credential once per run; every protocol presents the same one. */

@@ -28,6 +28,12 @@ export interface RunSettings {
   readonly ratePerSecond?: number;
   /** The SPIFFE ID the server must present, when the run checks it. */
   readonly serverSpiffeId?: string;
+  /** Connections each case and each control around it is probed on (--repeat): one per backend behind a balancer; undefined: 1. */
+  readonly repeat?: number;
+  /** A regular expression (source) finding the caller's identity in the application's answer (--identity-echo); group 1 if it has one. */
+  readonly identityEcho?: string;
+  /** The service behind the target's proxy, tried directly with forged identities (--backend); external runs only. */
+  readonly backend?: string;
   /** The policy profile the cases are judged against (--profile); undefined: the default. */
   readonly profile?: string;
   /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
@@ -105,6 +111,8 @@ export const referenceServerSpiffeId = 'spiffe://example.org/server';
 export const defaultTimeoutMs = 5000;
 /** The most --timeout may be: one probe's ceiling, which every wait of a case is a multiple of. */
 export const maxTimeoutMs = 120_000;
+/** The most --repeat may be: every wait of a case is a multiple of it, and a balancer with more backends is sampled, not covered. */
+export const maxRepeat = 10;
 /** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
 export const referenceProtocols: readonly ServerTargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
 
@@ -125,6 +133,9 @@ export function readRunSettings(parameters: unknown): RunSettings {
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
     ...(typeof p.tokens === 'object' && p.tokens !== null ? { tokens: p.tokens } : {}),
     ...(typeof p.profile === 'string' ? { profile: p.profile } : {}),
+    ...(typeof p.repeat === 'number' && Number.isInteger(p.repeat) && p.repeat > 1 && p.repeat <= maxRepeat ? { repeat: p.repeat } : {}),
+    ...(typeof p.identityEcho === 'string' ? { identityEcho: p.identityEcho } : {}),
+    ...(typeof p.backend === 'string' ? { backend: p.backend } : {}),
     ...(typeof p.ratePerSecond === 'number' && p.ratePerSecond > 0 ? { ratePerSecond: p.ratePerSecond } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',

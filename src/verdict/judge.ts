@@ -3,6 +3,8 @@ import { describeNotPresented } from '../probe/client-flight.js';
 import { refusalSignal, saysNoCertificateReceived } from './refusal-signal.js';
 import { weakAcceptance } from './acceptance-basis.js';
 import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
+import { spreadFailure, type ConnectionSpread } from '../proxy/replica-spread.js';
+import { judgeEchoedIdentity, type EchoFacts } from '../proxy/identity-echo.js';
 
 /**
  * passed: the MUST was met and nothing weaker was amiss.
@@ -51,6 +53,10 @@ export interface Bracket {
   readonly targetLost?: boolean;
   /** Why the case was not probed at all, when it was not (the target was lost earlier). */
   readonly notProbedBecause?: string;
+  /** With --repeat N: how the case's N connections went (the outcome judged is the one that decides). */
+  readonly spread?: ConnectionSpread;
+  /** Identity cases: who the answer says called, and who did (src/proxy/identity-echo.ts). */
+  readonly echo?: EchoFacts;
 }
 
 export interface JudgeOptions {
@@ -140,11 +146,16 @@ export function judge(testCase: ClientCase, first: Outcome | undefined, bracket:
       return verdict('inconclusive', 'the valid control credential was not probed again after this refusal, so the refusal cannot be told from the target going away');
     }
   }
+  // An identity case's acceptance is judged on the identity the answer names: the certificate's, or a forged header's.
+  const identity = testCase.identity && outcome.kind === 'accepted' ? judgeEchoedIdentity(testCase.identity, testCase.credential.kind !== 'none', bracket.echo) : undefined;
+  if (identity?.status === 'failed') return verdict(...weakenForLevel(testCase, 'failed', identity.why, options), false);
+  if (identity) return identity.status === 'passed' ? verdict('passed', identity.why, true) : verdict('inconclusive', identity.why);
   if (outcome.kind !== testCase.expect) {
     const why =
-      testCase.expect === 'rejected'
+      spreadFailure(bracket.spread, testCase.expect, outcome.detail) ??
+      (testCase.expect === 'rejected'
         ? `the target accepted a connection it must refuse (${outcome.detail})`
-        : `the target refused a connection it must accept, though it accepted the valid control (${observed})`;
+        : `the target refused a connection it must accept, though it accepted the valid control (${observed})`);
     return verdict(...weakenForLevel(testCase, 'failed', why, options), false);
   }
   if (alert && !alert.matches) {
