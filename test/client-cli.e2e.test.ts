@@ -184,7 +184,7 @@ describe('mtlspec client --listen', () => {
     const dir = reportDir(name);
     const pkiDir = path.join(root, `${name}-pki`);
     const cli = startCli(['client', '--listen', '0', '--pki-dir', pkiDir, '--report-dir', dir, '--timeout', String(timeoutMs), '--quiet', ...cases.flatMap((c) => ['--case', c])]);
-    const match = await cli.waitFor(/listening on 127\.0\.0\.1 and \[::1\]:(\d+)/);
+    const match = await cli.waitFor(/listening on 127\.0\.0\.1(?: and \[::1\])?:(\d+)/);
     return { cli, port: Number(match[1]), ca: readFileSync(path.join(pkiDir, 'ca.pem')), dir };
   };
 
