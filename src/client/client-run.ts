@@ -273,7 +273,8 @@ function clientRecord(
 ): ScenarioRecord {
   const evidence = (o: Observation): NonNullable<ScenarioRecord['probe']> => ({
     outcome: o.outcome,
-    attempts: Math.max(1, o.reports.length),
+    // One attempt: "attempts" counts probes a server shed; the client's connections are in clientRun.
+    attempts: 1,
     ...(o.certPem ? { serverCertificate: summarizeCertificate(o.certPem) } : {}),
   });
   return {

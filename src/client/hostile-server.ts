@@ -187,6 +187,7 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       return {
         ...(version ? { version } : {}),
         ...(cipher ? { cipher: cipher.name } : {}),
+        ...(handshakeMs !== undefined && secure.alpnProtocol !== null ? { alpn: secure.alpnProtocol } : {}),
         timings: { ...(handshakeMs !== undefined ? { handshakeMs } : {}), totalMs: since() },
         ...extra,
       };
@@ -226,12 +227,12 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       const alert = alertFromErrorCode(error.code);
       const code = error.code ? { errorCode: error.code } : {};
       if (!helloArrived() || notTls.has(error.code ?? '')) {
-        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'server', ...code }), detail: `no TLS handshake: ${error.message.split('\n')[0] ?? error.code}` });
+        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'client-under-test', ...code }), detail: `no TLS handshake: ${error.message.split('\n')[0] ?? error.code}` });
       } else {
         finish({
           kind: 'rejected',
           stage: handshakeMs === undefined ? 'handshake' : 'first-read',
-          tls: facts({ closedBy: 'server', ...(alert ? { alert } : {}), ...code }),
+          tls: facts({ closedBy: 'client-under-test', ...(alert ? { alert } : {}), ...code }),
           detail: alert ? `the client sent the alert ${alert.name}` : `the connection ended: ${openSslReason(error)}`,
         });
       }
@@ -239,11 +240,11 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
     });
     secure.once('close', () => {
       if (!helloArrived()) {
-        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'server' }), detail: 'the client opened a TCP connection and closed it without a ClientHello' });
+        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'client-under-test' }), detail: 'the client opened a TCP connection and closed it without a ClientHello' });
       } else if (handshakeMs !== undefined) {
-        finish({ kind: 'rejected', stage: 'first-read', tls: facts({ closedBy: 'server' }), detail: 'the client completed the handshake, then closed without sending application data' });
+        finish({ kind: 'rejected', stage: 'first-read', tls: facts({ closedBy: 'client-under-test' }), detail: 'the client completed the handshake, then closed without sending application data' });
       } else {
-        finish({ kind: 'rejected', stage: 'handshake', tls: facts({ closedBy: 'server' }), detail: 'the client closed the connection during the handshake, without an alert' });
+        finish({ kind: 'rejected', stage: 'handshake', tls: facts({ closedBy: 'client-under-test' }), detail: 'the client closed the connection during the handshake, without an alert' });
       }
     });
   });
