@@ -6,7 +6,9 @@ import { findProfile, underProfile } from '../src/catalogue/profiles.js';
 import { notApplicableBecause } from '../src/catalogue/spoken-protocol.js';
 import { credentialText, evidenceText, recordFileName, scenarioRecord } from '../src/report/evidence.js';
 import type { TargetKey } from '../src/target/target.js';
-import { judge, judgeServer, notProbed, type Verdict } from '../src/verdict/judge.js';
+import { judge, notProbed, type Verdict } from '../src/verdict/judge.js';
+import { judgeServerOnEachBackend } from '../src/proxy/each-backend.js';
+import { proxyBracketFacts } from '../src/proxy/bracket-facts.js';
 import { currentSession } from './hooks.js';
 import type { MtlsWorld } from './world.js';
 
@@ -59,7 +61,8 @@ Then("the server's certificate satisfies {string}, as {string} requires", functi
     return 'skipped';
   }
   const context = { now: new Date(), protocol: session.target(protocol).protocol, serverSpiffeId: session.settings.serverSpiffeId, alpn: control?.outcome.tls.alpn };
-  const verdict = judgeServer(serverCase, control?.outcome, context, { strict: session.settings.strict });
+  // Behind a balancer (--repeat), every server certificate the control met is judged.
+  const verdict = judgeServerOnEachBackend(serverCase, control, context, { strict: session.settings.strict });
   if (control?.outcome.tls.server) {
     this.attach(credentialText(control.outcome.tls.server.certificatePem), { mediaType: 'text/plain', fileName: 'server-certificate.txt' });
   }
@@ -91,6 +94,7 @@ function conclude(world: MtlsWorld, expectedInFeature: ClientCase['expect'], rul
       ...(bracket.repeat ? { repeat: bracket.repeat.outcome } : {}),
       ...(bracket.targetLost ? { targetLost: true } : {}),
       ...(bracket.notProbedBecause ? { notProbedBecause: bracket.notProbedBecause } : {}),
+      ...proxyBracketFacts(bracket.probe, currentSession().settings, conformanceCase.identity),
     },
     { strict: currentSession().settings.strict },
   );

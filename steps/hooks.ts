@@ -1,10 +1,10 @@
 import { AfterAll, BeforeAll, setDefaultTimeout } from '@cucumber/cucumber';
 import { RunSession } from '../src/run/session.js';
-import { maxTimeoutMs, readRunSettings } from '../src/run/settings.js';
+import { maxRepeat, maxTimeoutMs, readRunSettings } from '../src/run/settings.js';
 import { caseBudgetMs } from '../src/run/pacing.js';
 
 // Each case's bracket carries its own deadline (caseBudgetMs), shorter than this; this only guards against a harness bug.
-setDefaultTimeout(caseBudgetMs(maxTimeoutMs) + 60_000);
+setDefaultTimeout(caseBudgetMs(maxTimeoutMs, maxRepeat) + 60_000);
 
 let session: RunSession | undefined;
 

@@ -1,4 +1,4 @@
-import { describe, it, after } from 'node:test';
+import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,12 @@ import { cases } from '../fixtures/cases.js';
 import { packageRoot } from '../src/paths.js';
 import { allServerCertificateFlaws } from '../src/run/server-certificate-flaws.js';
 import { allServerFlaws } from '../src/servers/types.js';
+import { allTokenFlaws } from '../src/token/verifier.js';
 import type { ScenarioRecord } from '../src/report/evidence.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli, type LongRunningCli } from './support/cli.js';
+import { ensureCommand } from './support/ensure-package.js';
+import { isOptInCase } from '../src/proxy/opt-in.js';
+import { proxyBackendEchoPattern, proxyHeaderPolicies, type ProxyHeaderPolicy } from '../src/proxy/terminating-proxy.js';
 import { detectedByProtocol, readRecords } from './support/records.js';
 
 /**
@@ -48,9 +52,18 @@ const expectedDetections: Record<string, readonly string[]> = {
   'server-cert-client-eku': ['server/usage/server-auth', 'server/chain/trusted'],
   'server-cert-expired': ['server/validity/current', 'server/chain/trusted'],
   'server-cert-wrong-spiffe-id': ['server/spiffe/id'],
+  // The token flaws: each switches off one check of the token servers (grpc-jwt, http2-jwt).
+  'jwt-ignore-exp': ['jwt/claims/expired'],
+  'jwt-accept-alg-none': ['jwt/alg/none', 'jwt/alg/none-capitalized'],
+  'jwt-alg-confusion': ['jwt/alg/hs256-with-public-key'],
+  'jwt-ignore-aud': ['jwt/claims/wrong-audience'],
+  // Without the binding check, every token bound elsewhere, or to nothing, gets through.
+  'jwt-ignore-cnf': ['jwt/cnf/bound-to-another-client', 'jwt/cnf/presented-by-another-client', 'jwt/cnf/missing', 'jwt/cnf/hex-thumbprint', 'jwt/cnf/issuer-thumbprint'],
+  'jwt-hex-thumbprint': ['jwt/cnf/hex-thumbprint'],
+  'jwt-trust-header-jwk': ['jwt/header/jwk'],
 };
 
-const variants = ['correct', ...allServerFlaws, ...allServerCertificateFlaws];
+const variants = ['correct', ...allServerFlaws, ...allServerCertificateFlaws, ...allTokenFlaws];
 const matrixFile = path.join(packageRoot, 'docs/detection-matrix.md');
 const reportRoot = mkdtempSync(path.join(tmpdir(), 'mtlspec-matrix-'));
 after(() => rmSync(reportRoot, { recursive: true, force: true }));
@@ -63,6 +76,45 @@ async function runVariant(variant: string): Promise<ScenarioRecord[]> {
   assert.equal(run.code, variant === 'correct' ? 0 : 1, `${variant}: exit code\n${run.stdout.slice(-2000)}${run.stderr}`);
   return readRecords(reportDir);
 }
+
+/**
+ * Behind a TLS-terminating proxy: the forged-identity-header cases against a
+ * real HAProxy in mode http in front of a plain backend that trusts the first
+ * X-SSL-Client-Cert, with the correct configuration and the flawed one
+ * (`mtlspec serve http2 --proxy-headers ...`). Exactly these cases catch each.
+ */
+const proxyExpectedDetections: Record<ProxyHeaderPolicy, readonly string[]> = {
+  overwrites: [],
+  appends: ['proxy/forged/ssl-client-cert/claims-other', 'proxy/forged/ssl-client-cert/duplicated'],
+};
+const proxyObserved = new Map<ProxyHeaderPolicy, readonly string[]>();
+const proxyServers: LongRunningCli[] = [];
+after(() => Promise.all(proxyServers.map((s) => s.stop('SIGTERM'))));
+
+describe('detection matrix behind a TLS-terminating proxy (HAProxy mode http)', { concurrency: 1 }, () => {
+  before(() => ensureCommand('haproxy', 'haproxy'));
+  for (const policy of proxyHeaderPolicies) {
+    it(`${policy}: caught by exactly its cases, with nothing inconclusive`, async () => {
+      const server = startCli(['serve', 'http2', '--proxy-headers', policy]);
+      proxyServers.push(server);
+      const [, url = ''] = await server.waitFor(/listening on (https:\/\/\S+)/);
+      const [, pki = ''] = await server.waitFor(/PKI in (\S+) \(removed when the server stops\)/);
+      await server.waitFor(/Ctrl-C stops it/);
+      const file = (name: string): string => path.join(pki, name);
+      const reportDir = path.join(reportRoot, `proxy-${policy}`);
+      const run = await runCli(['run', '--target', url, '--ca-cert', file('ca.pem'), '--ca-key', file('ca.key'), '--server-ca', file('ca.pem'), '--case', 'proxy', '--identity-echo', proxyBackendEchoPattern, '--report-dir', reportDir], 120_000);
+      const expected = [...proxyExpectedDetections[policy]].sort();
+      assert.equal(run.code, expected.length === 0 ? 0 : 1, run.stdout + run.stderr);
+      const records = readRecords(reportDir);
+      assert.deepEqual(records.filter((r) => r.verdict.status === 'inconclusive' || r.verdict.status === 'skipped').map((r) => `${r.caseId}: ${r.verdict.why}`), []);
+      assert.equal(records.length, cases.filter((c) => c.id.startsWith('proxy/')).length, 'every forged-header case ran');
+      const detected = detectedByProtocol(records).get('http2') ?? [];
+      assert.deepEqual(detected, expected);
+      proxyObserved.set(policy, detected);
+      await server.stop('SIGTERM');
+    });
+  }
+});
 
 describe('detection matrix', () => {
   it('names every flaw of the built-in servers', () => {
@@ -89,6 +141,7 @@ describe('detection matrix', () => {
 
   it('docs/detection-matrix.md shows what these runs proved', () => {
     assert.equal(observed.size, variants.length, 'every variant ran');
+    assert.equal(proxyObserved.size, proxyHeaderPolicies.length, 'every proxy configuration ran');
     const generated = renderMatrix(observed);
     const committed = existsSync(matrixFile) ? readFileSync(matrixFile, 'utf8') : '';
     if (committed !== generated) {
@@ -107,20 +160,42 @@ function renderMatrix(results: ReadonlyMap<string, ReadonlyMap<string, readonly 
     const targets = [...(results.get(variant) ?? new Map<string, readonly string[]>())].filter(([, ids]) => ids.includes(caseId)).map(([target]) => target);
     return targets.length === 0 ? '·' : `**caught** (${targets.join(', ')})`;
   };
-  const rows = cases.map((c) => `| \`${c.id}\` | ${c.level} | ${cell('correct', c.id) === '·' ? 'passes' : cell('correct', c.id)} | ${flawed.map((v) => cell(v, c.id)).join(' | ')} |`);
+  const rows = cases.filter((c) => !isOptInCase(c.id)).map((c) => `| \`${c.id}\` | ${c.level} | ${cell('correct', c.id) === '·' ? 'passes' : cell('correct', c.id)} | ${flawed.map((v) => cell(v, c.id)).join(' | ')} |`);
   return [
     '# Detection matrix',
     '',
     'Generated by `test/detection-matrix.test.ts` from real runs of the whole catalogue',
-    'against the built-in servers (gRPC, HTTP/2, raw TLS and the pinned-clients HTTP/2',
-    'server), correct and with each deliberate flaw. The test fails if this file is',
-    'stale. A cell names the targets on which the case caught the flaw ("·": the case',
-    'passed); INFO cases are never judged. Flaws are documented in',
-    '`src/servers/types.ts` and `src/run/server-certificate-flaws.ts`.',
+    'against the built-in servers (gRPC, HTTP/2, raw TLS, the pinned-clients HTTP/2',
+    'server, and the gRPC and HTTP/2 servers in token mode), correct and with each',
+    'deliberate flaw. The test fails if this file is stale. A cell names the targets on',
+    'which the case caught the flaw ("·": the case passed); INFO cases are never judged.',
+    'Flaws are documented in `src/servers/types.ts`, `src/run/server-certificate-flaws.ts`',
+    'and `src/token/verifier.ts`.',
     '',
     header,
     divider,
     ...rows,
     '',
+    ...renderProxySection(),
   ].join('\n');
+}
+
+function renderProxySection(): string[] {
+  const proxyCases = cases.filter((c) => c.id.startsWith('proxy/'));
+  const cell = (policy: ProxyHeaderPolicy, id: string): string => ((proxyObserved.get(policy) ?? []).includes(id) ? '**caught**' : policy === 'overwrites' ? 'passes' : '·');
+  return [
+    '## Behind a TLS-terminating proxy',
+    '',
+    'The forged-identity-header cases (`--case proxy`, `features/proxy-identity.feature`) against',
+    'a real HAProxy in `mode http` that terminates mTLS in front of a plain backend trusting the',
+    'first `X-SSL-Client-Cert` (`mtlspec serve http2 --proxy-headers ...`). `overwrites` deletes',
+    'every identity header the client sent and sets its own; `appends` adds its own after the',
+    'client\'s. The layer-4 setup (replicas behind `mode tcp`, `--repeat`) is checked by',
+    '`test/balancer.e2e.test.ts`.',
+    '',
+    '| case | level | `overwrites` (correct) | `appends` (flawed) |',
+    '|---|---|---|---|',
+    ...proxyCases.map((c) => `| \`${c.id}\` | ${c.level} | ${cell('overwrites', c.id)} | ${cell('appends', c.id)} |`),
+    '',
+  ];
 }

@@ -6,6 +6,7 @@ import { RunSession } from '../run/session.js';
 import type { SuiteRun } from '../run/run-suite.js';
 import {
   maxTimeoutMs,
+  maxRepeat,
   defaultClientSpiffeId,
   referenceServerSpiffeId,
   defaultTimeoutMs,
@@ -24,9 +25,10 @@ import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
 import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
+import { allTokenFlaws } from '../token/verifier.js';
 import { diagnosisLines } from '../diagnosis/terminal-lines.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
-import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
+import { parseTargetUrl, targetLabels, TargetUrlError, tokenTargetKey, type TargetKey } from '../target/target.js';
 import { spokenLine } from '../probe/alpn.js';
 import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
@@ -36,13 +38,21 @@ import { defaultProfileName, findProfile, profileNames } from '../catalogue/prof
 import { gatedExitCode, gateFindings, gatePolicyFrom, gateSummary, type GatePolicy } from '../run/finding-gate.js';
 import { writeBaseline } from '../report/baseline.js';
 import { gateLines } from '../report/gate-lines.js';
+import { givenTokenFlags, tokenSettingsFrom, tokenSingleValueFlags, type TokenArguments } from './token-options.js';
+import { backendsNotice } from '../proxy/connection-evidence.js';
+import { optInTagsLeftOut } from '../proxy/opt-in.js';
+import { backendLines, backendUrlProblem, exitWithBackend, runBackendChecks } from '../proxy/backend-check.js';
+import { echoPatternProblem, referenceEchoPattern } from '../proxy/identity-echo.js';
 
-export interface RunArguments {
+export interface RunArguments extends TokenArguments {
   target: string | undefined;
   'ca-cert': string | undefined;
   'ca-key': string | undefined;
   'client-cert': string | undefined;
   'client-key': string | undefined;
+  'client-p12': string | undefined;
+  'ca-p12': string | undefined;
+  'p12-password-env': string | undefined;
   'server-ca': string | undefined;
   servername: string | undefined;
   'spiffe-id': string | undefined;
@@ -53,6 +63,9 @@ export interface RunArguments {
   'report-dir': string;
   timeout: number;
   rate: number | undefined;
+  repeat: number | undefined;
+  'identity-echo': string | undefined;
+  backend: string | undefined;
   tags: string | undefined;
   case: string[];
   strict: boolean;
@@ -92,8 +105,9 @@ export function validateTags(tags: string): void {
 }
 
 const singleValueFlags = [
-  'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername',
+  'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'backend', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  ...tokenSingleValueFlags,
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 /** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
@@ -106,6 +120,9 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('ca-key', { type: 'string', describe: "PEM private key of that CA; kept in memory, never written or logged" })
     .option('client-cert', { type: 'string', describe: 'PEM of one valid client certificate (and any intermediates after it), instead of a CA' })
     .option('client-key', { type: 'string', describe: 'PEM private key of --client-cert' })
+    .option('client-p12', { type: 'string', describe: 'PKCS#12 (.p12/.pfx) file of one valid client credential (key, certificate, intermediates), instead of --client-cert/--client-key' })
+    .option('ca-p12', { type: 'string', describe: 'PKCS#12 file of a client-issuing CA the target trusts (key and certificate), instead of --ca-cert/--ca-key' })
+    .option('p12-password-env', { type: 'string', describe: 'The environment variable holding the PKCS#12 password; without it the password is asked on the terminal' })
     .option('server-ca', { type: 'string', describe: "PEM of the CA(s) that issued the target's own certificate (default: system roots)" })
     .option('servername', { type: 'string', describe: 'TLS server name (SNI) and the name the server certificate must match, when not the URL host' })
     .option('spiffe-id', {
@@ -122,6 +139,18 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
       type: 'number',
       describe: 'At most N new connections per second to the target (a rate-limited server). Connections are always made one at a time; a probe the target sheds (429, 503, REFUSED_STREAM, GOAWAY, a reset before the certificate) is retried with backoff',
     })
+    .option('repeat', {
+      type: 'number',
+      describe: `Probe each case, and the valid control around it, on N fresh connections (2..${maxRepeat}): behind a load balancer each may reach another backend, and a negative case passes only if every connection refused it. Use the number of backends`,
+    })
+    .option('identity-echo', {
+      type: 'string',
+      describe: 'A regular expression that finds, in the answer to the valid credential, the identity the application took the caller for (group 1 if it has one), e.g. \'"caller":"([^"]*)"\'. Judges the load-balancing and forged-identity-header cases (@balanced, @proxy-identity), and runs them',
+    })
+    .option('backend', {
+      type: 'string',
+      describe: 'With --target behind a TLS-terminating proxy: the service behind it (http:// or https://), tried directly with forged identity headers and a forged PROXY v2 header; serving any of them fails the run',
+    })
     .option('tags', { type: 'string', describe: 'Cucumber tag expression selecting scenarios, e.g. "@validity or @spiffe"' })
     .option('case', { type: 'array', string: true, default: [] as string[], describe: 'Run only these cases: an id (x509/validity/expired) or a prefix (x509/validity); repeatable' })
     .option('quiet', { type: 'boolean', default: false, describe: 'Print the summary line only (and errors)' })
@@ -131,10 +160,18 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('target-has-crl', { type: 'boolean', default: false, describe: 'The target has loaded the CRL written by --crl-out: run the revocation case' })
     .option('flaw', {
       type: 'array',
-      choices: [...allServerFlaws, ...allServerCertificateFlaws],
+      choices: [...allServerFlaws, ...allServerCertificateFlaws, ...allTokenFlaws],
       default: [] as ReferenceFlaw[],
       describe: 'Built-in servers only: switch on a deliberate flaw, to watch the harness catch it',
     })
+    .option('jwt-key', { type: 'string', describe: "--target: the token issuer's private key (PEM or JWK): every request carries a token minted with it, and every token case runs; kept in memory, never logged" })
+    .option('jwt-kid', { type: 'string', describe: 'The kid the target knows that key by (default: the JWK\'s kid, else its RFC 7638 thumbprint)' })
+    .option('jwt-iss', { type: 'string', describe: 'The iss the target expects; also runs the wrong-issuer case' })
+    .option('jwt-aud', { type: 'string', describe: 'The aud the target expects; also runs the wrong-audience case' })
+    .option('jwt-claims', { type: 'string', describe: 'Extra claims every minted token carries, as a JSON object, e.g. \'{"scope":"read"}\'' })
+    .option('jwt-bound', { type: 'boolean', default: false, describe: 'The target requires certificate-bound tokens (RFC 8705): runs the cnf cases' })
+    .option('token', { type: 'string', describe: 'One valid token instead of --jwt-key: cases that need the issuer key are skipped. Prefer --token-file or MTLSPEC_TOKEN: a flag shows in the process list' })
+    .option('token-file', { type: 'string', describe: 'A file holding one valid token (as --token)' })
     .option('profile', { type: 'string', describe: `The policy the cases are judged against: ${profileNames.join(', ')} (default ${defaultProfileName}; see docs/rules.md)` })
     .option('baseline', { type: 'string', describe: 'A file written by --write-baseline: only findings not in it fail the run; those gone are reported too' })
     .option('write-baseline', { type: 'string', describe: "Record this run's findings (case, target, status) in this file, as sorted JSON, and accept them for this run" })
@@ -165,6 +202,13 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   if (argv.rate !== undefined && (!Number.isFinite(argv.rate) || argv.rate <= 0 || argv.rate > maxRatePerSecond)) {
     throw new InputError(`--rate must be a number of connections per second above 0 and at most ${maxRatePerSecond} (got ${argv.rate})`);
   }
+  if (argv.repeat !== undefined && (!Number.isInteger(argv.repeat) || argv.repeat < 1 || argv.repeat > maxRepeat)) {
+    throw new InputError(`--repeat must be a whole number of connections from 1 to ${maxRepeat} (got ${argv.repeat})`);
+  }
+  if (argv['identity-echo'] !== undefined) {
+    const problem = echoPatternProblem(argv['identity-echo']);
+    if (problem) throw new InputError(`--identity-echo "${argv['identity-echo']}" is not a regular expression: ${problem}`);
+  }
   if (argv.timeout > maxTimeoutMs) throw new InputError(`--timeout must be at most ${maxTimeoutMs} ms (2 minutes) for one probe (got ${argv.timeout})`);
   if (argv.tags !== undefined) validateTags(argv.tags);
   const spiffeId = argv['spiffe-id'] ?? defaultClientSpiffeId;
@@ -184,36 +228,48 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     caseSelectors: argv.case,
     ...(argv.profile !== undefined ? { profile: argv.profile } : {}),
     ...(argv.rate !== undefined ? { ratePerSecond: argv.rate } : {}),
+    ...(argv.repeat !== undefined && argv.repeat > 1 ? { repeat: argv.repeat } : {}),
+    ...(argv['identity-echo'] !== undefined ? { identityEcho: argv['identity-echo'] } : {}),
     ...(argv['server-spiffe-id'] !== undefined ? { serverSpiffeId: argv['server-spiffe-id'] } : {}),
     logLevel: argv['log-level'],
     logFormat: argv['log-format'],
   };
 
   const externalOnly = [
-    ...(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send', 'expect'] as const).filter((flag) => argv[flag] !== undefined),
+    ...(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername', 'send', 'expect'] as const).filter((flag) => argv[flag] !== undefined),
     ...httpFlags(argv),
+    ...givenTokenFlags(argv),
   ];
   const http = httpChoice(argv);
   if (!argv.target) {
-    if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI`);
+    if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI and token issuer`);
+    if (argv.backend !== undefined) throw new InputError('--backend needs --target: it is the service behind the target\'s proxy');
     if (argv['crl-out'] || argv['target-has-crl']) throw new InputError('--crl-out and --target-has-crl need --target: the built-in servers load their CRL themselves');
     // The reference servers' policy is ours: every fact about it is known.
     return {
       ...common,
+      // The built-in HTTP/2 server names its caller in its JSON answer.
+      identityEcho: argv['identity-echo'] ?? referenceEchoPattern,
       serverSpiffeId: argv['server-spiffe-id'] ?? referenceServerSpiffeId,
-      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id'],
+      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id', 'jwt-issuer', 'jwt-audience', 'certificate-bound-tokens', 'attacker-key-urls-reachable'],
       target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw },
     };
   }
   if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
+  let parsedTarget;
+  if (argv.backend !== undefined) {
+    const problem = backendUrlProblem(argv.backend);
+    if (problem) throw new InputError(`--backend "${argv.backend}" ${problem}`);
+  }
   try {
-    parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
+    parsedTarget = parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
   } catch (error) {
     if (error instanceof TargetUrlError) throw new InputError(`--target: ${error.message}`);
     throw error;
   }
   const credentials = credentialSource(argv);
-  await loadCredentials(credentials);
+  const loaded = await loadCredentials(credentials);
+  const token = await tokenSettingsFrom(argv, parsedTarget, credentials, loaded.kind === 'client' ? loaded.credential.certPem : undefined);
   if (argv['server-ca']) readCaBundle(argv['server-ca'], '--server-ca');
   const target: TargetSettings = {
     kind: 'external',
@@ -231,8 +287,9 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv['spiffe-id'] !== undefined ? (['spiffe-authorization'] as const) : []),
     ...(argv['target-has-crl'] ? (['crl-loaded'] as const) : []),
     ...(argv['server-spiffe-id'] !== undefined ? (['server-spiffe-id'] as const) : []),
+    ...token.knowledge,
   ];
-  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}) };
+  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}), ...(token.tokens ? { tokens: token.tokens } : {}), ...(argv.backend !== undefined ? { backend: argv.backend } : {}) };
 }
 
 function httpFlags(argv: RunArguments): Array<'http1' | 'http2'> {
@@ -249,10 +306,16 @@ function httpChoice(argv: RunArguments): 'http1' | 'http2' | undefined {
 function credentialSource(argv: RunArguments): CredentialSource {
   const ca = pair(argv, 'ca-cert', 'ca-key');
   const client = pair(argv, 'client-cert', 'client-key');
-  if (ca && client) throw new InputError('give either --ca-cert/--ca-key or --client-cert/--client-key, not both');
+  const given = [...(ca ? ['--ca-cert/--ca-key'] : []), ...(client ? ['--client-cert/--client-key'] : []), ...(['ca-p12', 'client-p12'] as const).filter((flag) => argv[flag] !== undefined).map((flag) => `--${flag}`)];
+  if (given.length > 1) throw new InputError(`give one credential: ${given.join(' or ')}, not ${given.length > 2 ? 'several' : 'both'}`);
+  const passwordEnv = argv['p12-password-env'];
+  if (passwordEnv !== undefined && argv['ca-p12'] === undefined && argv['client-p12'] === undefined) throw new InputError('--p12-password-env needs --client-p12 or --ca-p12');
+  const p12 = (file: string): { p12File: string; passwordEnv?: string } => ({ p12File: file, ...(passwordEnv !== undefined ? { passwordEnv } : {}) });
   if (ca) return { kind: 'ca', ...ca };
   if (client) return { kind: 'client', ...client };
-  throw new InputError('--target needs a client credential the target trusts: --ca-cert and --ca-key, or --client-cert and --client-key');
+  if (argv['ca-p12'] !== undefined) return { kind: 'ca', ...p12(argv['ca-p12']) };
+  if (argv['client-p12'] !== undefined) return { kind: 'client', ...p12(argv['client-p12']) };
+  throw new InputError('--target needs a client credential the target trusts: --ca-cert and --ca-key, or --client-cert and --client-key (or --ca-p12, --client-p12)');
 }
 
 function pair(argv: RunArguments, certFlag: 'ca-cert' | 'client-cert', keyFlag: 'ca-key' | 'client-key'): { certFile: string; keyFile: string } | undefined {
@@ -268,11 +331,20 @@ export function namePatterns(selectors: readonly string[]): string[] {
   return selectors.map((selector) => ` ${selector.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\S*)? \\(`);
 }
 
+/** An external target's keys: its protocol, and with tokens the same URL as a token target (the token cases' own). */
+function externalTargetKeys(settings: RunSettings): TargetKey[] {
+  if (settings.target.kind !== 'external') return [];
+  const protocol = parseTargetUrl(settings.target.url).protocol;
+  return settings.tokens && protocol !== 'tls' ? [protocol, tokenTargetKey(protocol)] : [protocol];
+}
+
 /** Only the target's protocol runs against an external target; the built-in run covers all three. */
-function tagsFor(settings: RunSettings, userTags: string | undefined): string {
-  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : [parseTargetUrl(settings.target.url).protocol];
+function tagsFor(settings: RunSettings, userTags: string | undefined, argv: Pick<RunArguments, 'repeat' | 'identity-echo'> = { repeat: undefined, 'identity-echo': undefined }): string {
+  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : externalTargetKeys(settings);
   const protocolTags = protocols.map((p) => `@${p}`).join(' or ');
-  return userTags ? `(${protocolTags}) and (${userTags})` : protocolTags;
+  const optedOut = optInTagsLeftOut(settings.caseSelectors, userTags, { repeat: argv.repeat, identityEcho: argv['identity-echo'] });
+  const base = optedOut.length > 0 ? `(${protocolTags}) and not ${optedOut.join(' and not ')}` : protocolTags;
+  return userTags ? `(${base}) and (${userTags})` : base;
 }
 
 export async function runCommand(argv: RunArguments): Promise<number> {
@@ -299,7 +371,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     const flaws = target.flaws.length > 0 ? ` with flaws: ${target.flaws.join(', ')}` : '';
     say(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}`);
   } else {
-    say(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}`);
+    const tokens = settings.tokens ? `, and ${settings.tokens.keyFile !== undefined ? 'tokens signed with --jwt-key' : `the token from ${settings.tokens.tokenFile !== undefined ? '--token-file' : '--token'}`}` : '';
+    say(`mtlspec: ${target.url} with ${credentialPhrase(target.credentials)}${tokens}`);
     const check = await preflight(settings);
     if (!check.ok) {
       process.stderr.write(`mtlspec: ${check.reason}\n`);
@@ -318,7 +391,7 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     run = await runSuite({
       settings,
       reportDir: reportDir.staging,
-      tags: tagsFor(settings, argv.tags),
+      tags: tagsFor(settings, argv.tags, argv),
       names: namePatterns(argv.case),
       caseIds: selectCases(cases, argv.case).map((c) => c.id),
       onResult: (result, progress) => {
@@ -335,6 +408,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     process.stderr.write(`mtlspec: no scenario matched${argv.tags ? ` the tags "${argv.tags}"` : ''}\n`);
     return ExitCode.usage;
   }
+  // After the scenarios, one request at a time: the backend is tried directly, without the proxy.
+  const backendChecks = await runBackendChecks(settings);
   // After the verdicts: waivers and the baseline decide which findings fail the run; the verdicts stay as judged.
   const gate = gateFindings(run.results, policy, new Date());
   if (policy.writeBaseline) writeBaseline(policy.writeBaseline, gate.findings);
@@ -345,20 +420,30 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     strict: settings.strict,
     flaws: target.kind === 'reference' ? target.flaws : [],
     ...(gated ? { gate: gateSummary(gate, policy.writeBaseline) } : {}),
+    ...(backendChecks ? { backendChecks } : {}),
   });
   writeRunResults(run.reports.results, results);
   writeFileSync(run.reports.junit, renderJunit(results));
   writeFileSync(run.reports.index, renderIndexPage(results));
   const reports = reportDir.publish(run.reports);
   say(totalsTable(run.results, reports, style));
+  // Several backends behind the target, and whether each case reached them all: shown with --quiet, it qualifies every pass.
+  for (const line of backendsNotice(run.results.flatMap((r) => (r.record ? [r.record] : [])), settings.repeat ?? 1)) process.stdout.write(`${line}\n`);
   // Findings are not verdicts, and show even with --quiet: a target that may crash on a certificate is worth a look.
   for (const line of findingLines(run.results)) process.stdout.write(`${line}\n`);
   // Like findings, these show with --quiet: they say why the exit code is what it is.
   for (const line of gateLines(gate, policy.writeBaseline)) process.stdout.write(`${line}\n`);
   // The root causes, right before the summary line; with --quiet one line each, since they say what to fix first.
   for (const line of diagnosisLines(results.diagnosis ?? [], { quiet: argv.quiet })) process.stdout.write(`${line}\n`);
+  // Like findings, shown with --quiet: a backend that serves forged identities fails the run.
+  if (backendChecks && settings.backend) for (const line of backendLines(settings.backend, backendChecks)) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
-  return gatedExitCode(gate);
+  return exitWithBackend(gatedExitCode(gate), backendChecks ?? [], ExitCode);
+}
+
+function credentialPhrase(source: CredentialSource): string {
+  const from = 'p12File' in source ? `--${source.kind}-p12` : `--${source.kind}-cert`;
+  return source.kind === 'ca' ? `the CA from ${from}` : `the client credential from ${from}`;
 }
 
 /** Shells make a real newline awkward to type, so --send understands the usual escapes. */

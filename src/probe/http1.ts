@@ -27,11 +27,11 @@ export type HeadRead =
   | { readonly kind: 'head'; readonly head: Http1Head; /** Body bytes that came with the head. */ readonly rest: Buffer }
   | { readonly kind: 'not-http'; /** The start of what came instead, verbatim. */ readonly excerpt: string };
 
-/** GET with Host and Connection: close, so the server's close marks the end of the answer. */
-export function http1Request(target: Target): string {
+/** GET with Host and Connection: close, so the server's close marks the end of the answer; `extraLines` as http1HeaderLines writes them. */
+export function http1Request(target: Target, extraLines = ''): string {
   const host = isIP(target.servername) === 6 ? `[${target.servername}]` : target.servername;
   const port = target.port === 443 ? '' : `:${target.port}`;
-  return `GET ${target.path} HTTP/1.1\r\nHost: ${host}${port}\r\nUser-Agent: mtlspec\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
+  return `GET ${target.path} HTTP/1.1\r\nHost: ${host}${port}\r\nUser-Agent: mtlspec\r\nAccept: */*\r\n${extraLines}Connection: close\r\n\r\n`;
 }
 
 const statusLine = /^HTTP\/(1\.[01]) (\d{3})(?: [^\r\n]*)?$/;

@@ -92,6 +92,12 @@ export interface AppFacts {
   goaway?: { errorCode: string; lastStreamId: number };
   /** The server's Retry-After, in milliseconds, when it shed the request (429, 503). */
   retryAfterMs?: number;
+  /** WWW-Authenticate of the answer (RFC 6750 3: a bearer refusal names its error there), cut at 300 characters. */
+  wwwAuthenticate?: string;
+  /** Extra request fields the probe sent (a token, a forged identity header), as the evidence may show them. */
+  requestHeaders?: ReadonlyArray<{ name: string; shown: string }>;
+  /** HTTP/2: fields sent twice that travelled as one, values joined by ", " (Node's client cannot repeat them). */
+  foldedHeaders?: readonly string[];
   /** The body was cut at the size bound or the body deadline: the status had already decided. */
   bodyTruncated?: boolean;
   /**

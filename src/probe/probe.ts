@@ -10,6 +10,7 @@ import { classifySocketError, type ConnectionProgress } from './classify.js';
 import { clientFlight, flightNotReached } from './client-flight.js';
 import type { AppFacts, ClientFlight, Outcome, ServerFacts, TlsFacts } from './outcome.js';
 import { secureContextFor } from './secure-contexts.js';
+import { foldedOnHttp2, http1HeaderLines, http2HeaderFields, type RequestHeader } from './request-headers.js';
 
 /** What a client presents: its certificate (plus any intermediates) and key. */
 export interface ClientCredential {
@@ -40,6 +41,8 @@ export interface ProbeRequest {
   readonly watchTls12Flight?: boolean;
   /** The case is judged from the ClientHello (a TLS version): a close before the certificate flight may be its refusal. */
   readonly judgedAtHello?: boolean;
+  /** Extra request fields (HTTP and gRPC only): a bearer token, a forged identity header. */
+  readonly requestHeaders?: readonly RequestHeader[];
 }
 
 /** Most a report needs of a response body; the rest is not read. */
@@ -300,6 +303,7 @@ class ProbeRun {
         if (contentType !== undefined) this.#app.contentType = contentType.slice(0, 100);
         const retryAfter = retryAfterMs(head.headers.get('retry-after'));
         if (retryAfter !== undefined) this.#app.retryAfterMs = retryAfter;
+        this.#readWwwAuthenticate(head.headers.get('www-authenticate'));
         expected = announcedLength(head);
         this.#startBodyGrace();
         if (head.headTruncated) {
@@ -315,7 +319,7 @@ class ProbeRun {
     socket.once('end', () => {
       if (this.#app.httpStatus !== undefined) this.#finishFromAnswer(false);
     });
-    socket.write(http1Request(this.request.target));
+    socket.write(http1Request(this.request.target, http1HeaderLines(this.#sentHeaders('http1'))));
   }
 
   #onBodyChunk(chunk: Buffer): void {
@@ -337,6 +341,7 @@ class ProbeRun {
       this.#app.goaway = { errorCode: http2ErrorName(errorCode), lastStreamId };
     });
     const grpc = target.grpc;
+    const extra = http2HeaderFields(this.#sentHeaders('http2'));
     const stream = grpc
       ? session.request({
           ':method': 'POST',
@@ -344,8 +349,9 @@ class ProbeRun {
           'content-type': 'application/grpc',
           te: 'trailers',
           'user-agent': 'mtlspec',
+          ...extra,
         })
-      : session.request({ ':method': 'GET', ':path': target.path, 'user-agent': 'mtlspec' });
+      : session.request({ ':method': 'GET', ':path': target.path, 'user-agent': 'mtlspec', ...extra });
     stream.on('error', () => undefined);
     stream.once('response', (headers) => {
       this.#tls.timings.firstResponseMs = this.#elapsed();
@@ -354,6 +360,7 @@ class ProbeRun {
       if (typeof contentType === 'string') this.#app.contentType = contentType.slice(0, 100);
       const retryAfter = retryAfterMs(headers['retry-after']);
       if (retryAfter !== undefined) this.#app.retryAfterMs = retryAfter;
+      this.#readWwwAuthenticate(headers['www-authenticate']);
       this.#readGrpcStatus(headers);
       // Plain HTTP: the status decides. gRPC: the grpc-status does, or a reply message (below).
       if (!grpc) this.#startBodyGrace();
@@ -374,6 +381,22 @@ class ProbeRun {
     } else {
       stream.end();
     }
+  }
+
+  /** Records the extra fields in the evidence, as shown (never a token's value), and returns them to send. */
+  #sentHeaders(on: 'http1' | 'http2'): readonly RequestHeader[] {
+    const headers = this.request.requestHeaders ?? [];
+    if (headers.length === 0) return headers;
+    this.#app.requestHeaders = headers.map(({ name, shown }) => ({ name, shown }));
+    const folded = on === 'http2' ? foldedOnHttp2(headers) : [];
+    if (folded.length > 0) this.#app.foldedHeaders = folded;
+    return headers;
+  }
+
+  /** RFC 6750 3: a bearer refusal names its error here; bounded, since it is evidence. */
+  #readWwwAuthenticate(value: string | string[] | undefined): void {
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    if (text) this.#app.wwwAuthenticate = text.slice(0, 300);
   }
 
   #readGrpcStatus(headers: http2.IncomingHttpHeaders): void {

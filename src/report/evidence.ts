@@ -3,6 +3,7 @@ import type { CaseProbe } from '../run/session.js';
 import { targetLabels, type TargetKey } from '../target/target.js';
 import type { Verdict } from '../verdict/judge.js';
 import { appFactsOf, type ClientFlight } from '../probe/outcome.js';
+import { connectionLines, connectionRecords, type ConnectionRecord } from '../proxy/connection-evidence.js';
 
 /** Whether the certificate really went out, in words: the evidence a refusal rests on. */
 export function certificatePresentation(flight: ClientFlight | undefined): string {
@@ -23,6 +24,7 @@ export function certificatePresentation(flight: ClientFlight | undefined): strin
   }
 }
 import { formatCertificateSummary, summarizeCertificate, type CertificateSummary } from './certificate-summary.js';
+import type { TokenEvidence } from '../token/evidence.js';
 
 /**
  * The record of one scenario, attached to the cucumber report and read back
@@ -73,8 +75,12 @@ export interface ProbeEvidence {
   readonly attempts: number;
   /** The client certificate presented, as a reviewer reads it (absent: none was presented). Never a key. */
   readonly clientCertificate?: CertificateSummary;
+  /** The bearer token(s) the request carried: header, claims and fingerprint. Never the token. */
+  readonly token?: readonly TokenEvidence[];
   /** `mtlspec client`: the server certificate mtlspec presented to the client under test. Never a key. */
   readonly serverCertificate?: CertificateSummary;
+  /** With --repeat N: each connection, and the server certificate (by fingerprint) that answered it. */
+  readonly connections?: readonly ConnectionRecord[];
 }
 
 /** File name that marks the attachment the CLI reads back. */
@@ -106,7 +112,9 @@ function probeEvidence(caseProbe: CaseProbe): ProbeEvidence {
   return {
     outcome: caseProbe.outcome,
     attempts: caseProbe.attempts,
+    ...(caseProbe.connections ? { connections: connectionRecords(caseProbe.connections) } : {}),
     ...(caseProbe.credential ? { clientCertificate: summarizeCertificate(caseProbe.credential.certPem) } : {}),
+    ...(caseProbe.token ? { token: caseProbe.token } : {}),
   };
 }
 
@@ -137,12 +145,19 @@ export function evidenceText(record: ScenarioRecord): string {
   if (v.alert) {
     lines.push(`Alert (SHOULD tier): expected ${v.alert.expected.join(' or ')}; observed ${v.alert.observed ?? 'none'}${v.alert.matches ? '' : ' (mismatch)'}`);
   }
-  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome));
+  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...connectionLines(record.probe.connections), ...tokenFacts(record.probe.token));
   if (record.repeat) lines.push('', `Probe again (a refusal without a signal counts only when it repeats)${tries(record.repeat)}`, ...outcomeFacts(record.repeat.outcome));
-  if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome));
-  if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome));
+  if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome), ...connectionLines(record.control.connections));
+  if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome), ...connectionLines(record.controlAfter.connections));
   if (record.clientRun) lines.push('', 'The client under test', ...clientRunFacts(record.clientRun));
   return lines.join('\n');
+}
+
+/** The token as a reviewer reads it: header, claims, fingerprint; the token itself is never kept. */
+function tokenFacts(tokens: readonly TokenEvidence[] | undefined): string[] {
+  if (!tokens) return [];
+  if (tokens.length === 0) return ['  Token: none sent'];
+  return tokens.map((token, index) => `  Token${tokens.length > 1 ? ` ${index + 1}` : ''} ${token.fingerprint}: header ${JSON.stringify(token.header ?? 'unreadable')}, claims ${JSON.stringify(token.claims ?? 'unreadable')}`);
 }
 
 /** The client's own evidence: how it ended, and the end of what it said on stderr. */
@@ -190,6 +205,9 @@ function outcomeFacts(outcome: CaseProbe['outcome']): string[] {
       app.bodyTruncated ? 'body cut at its bound' : '',
       app.httpVersion ? `spoken: ${app.httpVersion}` : '',
       app.acceptedOn ? `acceptance rests on: ${app.acceptedOn.replace('-', ' ')}` : '',
+      app.wwwAuthenticate ? `WWW-Authenticate: ${app.wwwAuthenticate}` : '',
+      app.requestHeaders?.length ? `sent ${app.requestHeaders.map((h) => `${h.name}: ${h.shown}`).join(', ')}` : '',
+      app.foldedHeaders?.length ? `HTTP/2 carried the repeated ${app.foldedHeaders.join(', ')} as one field` : '',
     ].filter(Boolean);
     facts.push(`  Application: ${status}${http2.length ? `; ${http2.join('; ')}` : ''}${app.bodyExcerpt ? `; body: ${JSON.stringify(app.bodyExcerpt.slice(0, 200))}` : ''}`);
   }

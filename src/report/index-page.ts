@@ -388,7 +388,15 @@ function probeFacts(title: string, probe: ProbeEvidence, show: { serverCertifica
       ? html`<div><h4>Server certificate presented</h4>${certificateFacts(probe.serverCertificate)}</div>`
       : html`<div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>`}
   </div>
+  ${connectionList(probe)}
 </div>`;
+}
+
+/** With --repeat: each connection and the server certificate that answered it, which tells the backends apart. */
+function connectionList(probe: ProbeEvidence): Markup {
+  const connections = probe.connections ?? [];
+  if (connections.length <= 1) return html``;
+  return html`<ol class="connections">${connections.map((c) => html`<li>${c.kind}: ${c.detail}; server certificate <code>${c.serverCertificate ?? 'not seen'}</code></li>`)}</ol>`;
 }
 
 function serverCertificateFacts(server: TlsFacts['server']): Markup {
@@ -480,9 +488,16 @@ const openTargetScript = `(function () {
 })();`;
 
 function page(title: string, body: Markup): string {
-  // The policy lets only this page's own style and script run: should escaping
-  // ever miss a value, markup injected by a target still cannot load or run anything.
-  const scriptHash = createHash('sha256').update(openTargetScript).digest('base64');
+  return selfContainedPage(title, body.value, styles, openTargetScript);
+}
+
+/**
+ * A page that loads nothing: opened from disk, attached to CI runs, mailed
+ * around. Its policy lets only its own style and script run: should escaping
+ * ever miss a value, markup injected by a target still cannot load or run anything.
+ */
+export function selfContainedPage(title: string, bodyHtml: string, css: string, script: string): string {
+  const scriptHash = createHash('sha256').update(script).digest('base64');
   const policy = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'`;
   return `<!doctype html>
 <html lang="en">
@@ -491,11 +506,11 @@ function page(title: string, body: Markup): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(policy)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${styles}</style>
+<style>${css}</style>
 </head>
 <body>
-${body.value}
-<script>${openTargetScript}</script>
+${bodyHtml}
+<script>${script}</script>
 </body>
 </html>
 `;

@@ -6,6 +6,7 @@ import { countByStatus } from './terminal.js';
 import { diagnose, type RootCause } from '../diagnosis/diagnose.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 import type { GateSummary } from '../run/finding-gate.js';
+import type { BackendCheck } from '../proxy/backend-check.js';
 
 /**
  * reports/results.json: every verdict with its evidence, for scripts, and
@@ -25,6 +26,8 @@ export interface RunResults {
   readonly scenarios: readonly ScenarioResult[];
   /** Waivers and the baseline, when the run had any: which findings did not fail it, and why. */
   readonly gate?: GateSummary;
+  /** --backend: the service behind the proxy, tried directly (src/proxy/backend-check.ts). */
+  readonly backendChecks?: readonly BackendCheck[];
   /** The failures grouped into likely root causes, with evidence and fix hints (absent in results from before it existed). */
   readonly diagnosis?: readonly RootCause[];
 }

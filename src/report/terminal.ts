@@ -33,7 +33,7 @@ export function scenarioLine(result: ScenarioResult, style: TerminalStyle = { co
   return `  ${counter}${paint(marks[result.status].padEnd(12), result.status, style)} ${label} (${result.durationMs} ms${tries})${why}`;
 }
 
-export function countByStatus(results: readonly ScenarioResult[]): Record<ResultStatus, number> {
+export function countByStatus(results: readonly Pick<ScenarioResult, 'status'>[]): Record<ResultStatus, number> {
   const counts: Record<ResultStatus, number> = { passed: 0, warning: 0, failed: 0, inconclusive: 0, skipped: 0, info: 0, error: 0 };
   for (const r of results) counts[r.status] += 1;
   return counts;

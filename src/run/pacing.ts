@@ -19,9 +19,11 @@ export const recoveryWaitsMs: readonly number[] = [300, 1000, 2000];
  * The most one case may take, its controls, retries and waits included: a
  * bound on the whole bracket, so a target that hangs or sheds forever costs
  * a known time, and the step never outlives the harness's own timeout.
+ * `connections` is --repeat.
  */
-export function caseBudgetMs(timeoutMs: number): number {
-  return 6 * timeoutMs + 15_000;
+export function caseBudgetMs(timeoutMs: number, connections = 1): number {
+  // --repeat N probes the case and every control around it on N connections: N times the probes.
+  return 6 * timeoutMs * Math.max(1, connections) + 15_000;
 }
 
 /** A point in time a case's probes and waits must not pass. */

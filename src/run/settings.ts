@@ -1,9 +1,10 @@
 import { logLevels, type LogFormat, type LogLevel } from '../log.js';
 import type { ServerFlaw } from '../servers/types.js';
 import type { ServerCertificateFlaw } from './server-certificate-flaws.js';
+import type { TokenFlaw } from '../token/verifier.js';
 
-/** A deliberate fault in the built-in servers: in how they judge clients, or in their own certificate. */
-export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw;
+/** A deliberate fault in the built-in servers: in how they judge clients or their tokens, or in their own certificate. */
+export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw | TokenFlaw;
 import type { TargetKnowledge } from '../catalogue/case.js';
 import type { ServerTargetKey } from '../target/target.js';
 
@@ -27,12 +28,20 @@ export interface RunSettings {
   readonly ratePerSecond?: number;
   /** The SPIFFE ID the server must present, when the run checks it. */
   readonly serverSpiffeId?: string;
+  /** Connections each case and each control around it is probed on (--repeat): one per backend behind a balancer; undefined: 1. */
+  readonly repeat?: number;
+  /** A regular expression (source) finding the caller's identity in the application's answer (--identity-echo); group 1 if it has one. */
+  readonly identityEcho?: string;
+  /** The service behind the target's proxy, tried directly with forged identities (--backend); external runs only. */
+  readonly backend?: string;
   /** The policy profile the cases are judged against (--profile); undefined: the default. */
   readonly profile?: string;
   /** The --case selectors (ids or prefixes); empty means every case. The PKI prepares what these cases need. */
   readonly caseSelectors: readonly string[];
   /** Write the client CA's CRL here (external runs with the CA key). */
   readonly crlOut?: string;
+  /** Bearer tokens on the requests (built-in token servers, or --jwt-key / --token for --target). */
+  readonly tokens?: TokenSettings;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
@@ -57,13 +66,44 @@ export type TargetSettings =
     };
 
 /**
+ * Where the run's tokens come from. Files by path, as for certificates; a
+ * token given inline (--token) is held by the CLI's process (given-token.ts)
+ * and never put in settings, which cucumber carries as world parameters.
+ */
+// A type, not an interface: world parameters must be JSON, which TypeScript checks only for type aliases.
+export type TokenSettings = {
+  /** --jwt-key: the issuer's private key, PEM or JWK. Absent for the built-in servers (the run makes one) and with a given token. */
+  readonly keyFile?: string;
+  /** --jwt-kid: the kid the target knows the issuer's key by. */
+  readonly kid?: string;
+  /** --token-file: one valid token, when the issuer's key is not at hand. */
+  readonly tokenFile?: string;
+  /** --token: the token is in given-token.ts's holder. */
+  readonly tokenInline?: boolean;
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** --jwt-claims: extra claims every minted token carries, as the JSON object text the CLI checked. */
+  readonly extraClaimsJson?: string;
+};
+
+/** The issuer and audience of the built-in token servers. */
+export const referenceTokenIssuer = 'https://issuer.mtlspec.test';
+export const referenceTokenAudience = 'https://api.mtlspec.test';
+
+/**
  * Where the valid client credential comes from. With the CA the target
  * trusts, every case can be minted; with one client credential, the cases
  * that need a leaf signed by that CA are skipped, with the reason.
  */
-export type CredentialSource =
-  | { readonly kind: 'ca'; readonly certFile: string; readonly keyFile: string }
-  | { readonly kind: 'client'; readonly certFile: string; readonly keyFile: string };
+export type CredentialSource = PemCredentialSource | Pkcs12CredentialSource;
+
+export type PemCredentialSource = { readonly kind: 'ca' | 'client'; readonly certFile: string; readonly keyFile: string };
+/**
+ * The same as a PKCS#12 file (--ca-p12, --client-p12). Its password is no
+ * setting: the name of the variable holding it, or nothing when it was
+ * typed at the prompt and is kept in memory (src/run/p12-password.ts).
+ */
+export type Pkcs12CredentialSource = { readonly kind: 'ca' | 'client'; readonly p12File: string; readonly passwordEnv?: string };
 
 export const defaultClientSpiffeId = 'spiffe://example.org/client';
 /** The URI SAN of the reference servers' own certificate. */
@@ -71,8 +111,10 @@ export const referenceServerSpiffeId = 'spiffe://example.org/server';
 export const defaultTimeoutMs = 5000;
 /** The most --timeout may be: one probe's ceiling, which every wait of a case is a multiple of. */
 export const maxTimeoutMs = 120_000;
+/** The most --repeat may be: every wait of a case is a multiple of it, and a balancer with more backends is sampled, not covered. */
+export const maxRepeat = 10;
 /** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
-export const referenceProtocols: readonly ServerTargetKey[] = ['grpc', 'http2', 'tls', 'pinned'];
+export const referenceProtocols: readonly ServerTargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
 
 /** Reads back the world parameters cucumber hands each worker; the CLI wrote them, so a mismatch is a bug. */
 export function readRunSettings(parameters: unknown): RunSettings {
@@ -89,7 +131,11 @@ export function readRunSettings(parameters: unknown): RunSettings {
     caseSelectors: Array.isArray(p.caseSelectors) ? p.caseSelectors : [],
     ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
+    ...(typeof p.tokens === 'object' && p.tokens !== null ? { tokens: p.tokens } : {}),
     ...(typeof p.profile === 'string' ? { profile: p.profile } : {}),
+    ...(typeof p.repeat === 'number' && Number.isInteger(p.repeat) && p.repeat > 1 && p.repeat <= maxRepeat ? { repeat: p.repeat } : {}),
+    ...(typeof p.identityEcho === 'string' ? { identityEcho: p.identityEcho } : {}),
+    ...(typeof p.backend === 'string' ? { backend: p.backend } : {}),
     ...(typeof p.ratePerSecond === 'number' && p.ratePerSecond > 0 ? { ratePerSecond: p.ratePerSecond } : {}),
     logLevel: p.logLevel && logLevels.includes(p.logLevel) ? p.logLevel : 'warn',
     logFormat: p.logFormat === 'pretty' ? 'pretty' : 'json',

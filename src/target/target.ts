@@ -137,12 +137,23 @@ export function alpnOffer(target: Target): string[] {
  * `mtlspec client` reports under one more: the client under test, whose
  * check of mtlspec's server credentials is what its cases judge.
  */
-export type TargetKey = Protocol | 'pinned' | 'client';
+export type TargetKey = Protocol | 'pinned' | TokenTargetKey | 'client';
 
 /** The targets the built-in servers provide: every one but the client under test. */
 export type ServerTargetKey = Exclude<TargetKey, 'client'>;
 
-export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2', client: 'client under test' };
+/**
+ * A gRPC or HTTP/2 target whose requests carry bearer tokens: the built-in
+ * servers in token mode, or the user's target run with --jwt-key or --token.
+ * Its own key, so token cases have a control (certificate plus valid token) of their own.
+ */
+export type TokenTargetKey = 'grpc-jwt' | 'http2-jwt';
+
+export function tokenTargetKey(protocol: 'grpc' | 'http2'): TokenTargetKey {
+  return protocol === 'grpc' ? 'grpc-jwt' : 'http2-jwt';
+}
+
+export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2', 'grpc-jwt': 'gRPC + JWT', 'http2-jwt': 'HTTP/2 + JWT', client: 'client under test' };
 
 export function targetKeyFromLabel(label: string): TargetKey {
   const found = (Object.keys(targetLabels) as TargetKey[]).find((key) => targetLabels[key] === label);

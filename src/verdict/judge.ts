@@ -3,6 +3,8 @@ import { describeNotPresented } from '../probe/client-flight.js';
 import { refusalSignal, saysNoCertificateReceived } from './refusal-signal.js';
 import { weakAcceptance } from './acceptance-basis.js';
 import { describeOutcome, formatAlert, type Outcome } from '../probe/outcome.js';
+import { spreadFailure, type ConnectionSpread } from '../proxy/replica-spread.js';
+import { judgeEchoedIdentity, type EchoFacts } from '../proxy/identity-echo.js';
 
 /**
  * passed: the MUST was met and nothing weaker was amiss.
@@ -51,6 +53,10 @@ export interface Bracket {
   readonly targetLost?: boolean;
   /** Why the case was not probed at all, when it was not (the target was lost earlier). */
   readonly notProbedBecause?: string;
+  /** With --repeat N: how the case's N connections went (the outcome judged is the one that decides). */
+  readonly spread?: ConnectionSpread;
+  /** Identity cases: who the answer says called, and who did (src/proxy/identity-echo.ts). */
+  readonly echo?: EchoFacts;
 }
 
 export interface JudgeOptions {
@@ -102,6 +108,9 @@ export function judge(testCase: ClientCase, first: Outcome | undefined, bracket:
   if (flight?.certificate === 'not-sendable') {
     return verdict('inconclusive', `${describeNotPresented(flight)}; whatever the target did, it did not judge this certificate`);
   }
+  if (outcome.kind === 'rejected' && testCase.token && outcome.stage !== 'application') {
+    return verdict('inconclusive', `the target refused at the ${outcome.stage.replace('-', ' ')}, before the request and its token were read (${outcome.detail}): the refusal is not a judgement of the token`);
+  }
   if (outcome.kind === 'rejected') {
     const byProtocol = refusalMayPrecedeCertificate(testCase);
     if (flight?.flightSent !== true && !byProtocol) {
@@ -137,15 +146,22 @@ export function judge(testCase: ClientCase, first: Outcome | undefined, bracket:
       return verdict('inconclusive', 'the valid control credential was not probed again after this refusal, so the refusal cannot be told from the target going away');
     }
   }
+  // An identity case's acceptance is judged on the identity the answer names: the certificate's, or a forged header's.
+  const identity = testCase.identity && outcome.kind === 'accepted' ? judgeEchoedIdentity(testCase.identity, testCase.credential.kind !== 'none', bracket.echo) : undefined;
+  if (identity?.status === 'failed') return verdict(...weakenForLevel(testCase, 'failed', identity.why, options), false);
+  if (identity) return identity.status === 'passed' ? verdict('passed', identity.why, true) : verdict('inconclusive', identity.why);
   if (outcome.kind !== testCase.expect) {
     const why =
-      testCase.expect === 'rejected'
+      spreadFailure(bracket.spread, testCase.expect, outcome.detail) ??
+      (testCase.expect === 'rejected'
         ? `the target accepted a connection it must refuse (${outcome.detail})`
-        : `the target refused a connection it must accept, though it accepted the valid control (${observed})`;
+        : `the target refused a connection it must accept, though it accepted the valid control (${observed})`);
     return verdict(...weakenForLevel(testCase, 'failed', why, options), false);
   }
   if (alert && !alert.matches) {
-    const why = `the target refused as it must, but ${alert.observed ? `with the alert ${alert.observed}` : 'without an alert'}; RFC 8446 6.2 says it SHOULD send ${alert.expected.join(' or ')}`;
+    const why = testCase.token
+      ? `the target refused as it must, but with ${alert.observed ?? 'no status'}; RFC 6750 3.1 says it SHOULD answer ${alert.expected.join(' or ')}`
+      : `the target refused as it must, but ${alert.observed ? `with the alert ${alert.observed}` : 'without an alert'}; RFC 8446 6.2 says it SHOULD send ${alert.expected.join(' or ')}`;
     return verdict(options.strict ? 'failed' : 'warning', why, true);
   }
   const weak = weakAcceptance(testCase.expect === 'rejected' ? before : outcome);
@@ -204,9 +220,16 @@ function alertCheck(testCase: ClientCase, outcome: Outcome): Verdict['alert'] {
   return { expected: [...testCase.expectedAlerts, ...appRefusals], observed, matches };
 }
 
-/** "HTTP 403" or "gRPC PERMISSION_DENIED": the refusal as the application said it. */
+/** "HTTP 403", "HTTP 401 invalid_token" or "gRPC PERMISSION_DENIED": the refusal as the application said it. */
 function applicationSignal(outcome: Outcome): string | undefined {
   const app = outcome.kind === 'unreachable' ? undefined : outcome.app;
   if (app?.grpcStatusName !== undefined) return `gRPC ${app.grpcStatusName}`;
-  return app?.httpStatus !== undefined ? `HTTP ${app.httpStatus}` : undefined;
+  if (app?.httpStatus === undefined) return undefined;
+  const bearerError = bearerErrorOf(app.wwwAuthenticate);
+  return bearerError ? `HTTP ${app.httpStatus} ${bearerError}` : `HTTP ${app.httpStatus}`;
+}
+
+/** The error code of a Bearer challenge (RFC 6750 3): WWW-Authenticate: Bearer error="invalid_token". */
+function bearerErrorOf(challenge: string | undefined): string | undefined {
+  return challenge === undefined ? undefined : /\bBearer\b[^]*?\berror="?([A-Za-z_]+)"?/i.exec(challenge)?.[1];
 }

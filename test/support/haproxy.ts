@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PrivateDir } from '../../src/pki/private-dir.js';
 import { lastLines, loopbackHost, PortTaken, ServerProcess, serverVersion, startedServer, startOnFreePort, waitForPort, type StartedServer } from './child-server.js';
 import { ensureCommand, findCommand } from './ensure-package.js';
+import { haproxyPreamble } from '../../src/proxy/haproxy.js';
 
 /**
  * A real HAProxy on loopback terminating mTLS in `mode http`, the way it
@@ -85,20 +86,9 @@ interface ConfigInput extends HaproxyOptions {
 function haproxyConfig(input: ConfigInput): string {
   const { files, port } = input;
   const minVersion = input.minVersion ? ` ssl-min-ver ${input.minVersion}` : '';
+  // Readiness: it answers "show info" on its stats socket once every listener is bound; each connection's line, handshake failures included, on stderr.
   return `# mtlspec test fixture
-global
-  # Readiness: it answers "show info" once every listener is bound.
-  stats socket ${files.socket} mode 600
-  # Each connection's line, handshake failures included, on stderr.
-  log stderr format raw local0 info
-
-defaults
-  mode http
-  log global
-  option httplog
-  timeout connect 5s
-  timeout client 10s
-  timeout server 10s
+${haproxyPreamble('http', [`stats socket ${files.socket} mode 600`])}
 
 frontend mtls
   bind ${loopbackHost}:${port} ssl crt ${files.crt} ca-file ${files.clientCa} verify ${input.verify} alpn h2,http/1.1${minVersion}

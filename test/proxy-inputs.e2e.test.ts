@@ -1,0 +1,28 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from './support/cli.js';
+
+/** Bad balancer and proxy flags: one line, exit 2, before any server or network. */
+const cases: ReadonlyArray<readonly [readonly string[], RegExp]> = [
+  [['run', '--repeat', '0'], /^mtlspec: --repeat must be a whole number of connections from 1 to 10 \(got 0\)$/],
+  [['run', '--repeat', '2.5'], /--repeat must be a whole number of connections from 1 to 10 \(got 2\.5\)/],
+  [['run', '--repeat', 'many'], /--repeat must be a whole number of connections from 1 to 10 \(got NaN\)/],
+  [['run', '--repeat', '11'], /--repeat must be a whole number of connections from 1 to 10 \(got 11\)/],
+  [['run', '--identity-echo', '"caller":"(['], /--identity-echo ""caller":"\(\[" is not a regular expression: .*Unterminated character class/],
+  [['run', '--backend', 'http://127.0.0.1:1/'], /--backend needs --target: it is the service behind the target's proxy/],
+  [['serve', 'http2', '--replicas', '9'], /--replicas must be a whole number from 1 to 5 \(got 9\)/],
+  [['serve', 'http2', '--flawed-replicas', '1', '--flaw', 'accept-any-cert'], /--flawed-replicas needs --replicas 2 or more and a --flaw/],
+  [['serve', 'grpc', '--proxy-headers', 'overwrites'], /--proxy-headers serves an HTTP backend: use it with serve http2/],
+  [['serve', 'http2', '--proxy-headers', 'appends', '--replicas', '2'], /--proxy-headers runs its own backend: it takes neither --replicas nor --flaw/],
+];
+
+describe('balancer and proxy flags', { concurrency: 4 }, () => {
+  for (const [args, message] of cases) {
+    it(`mtlspec ${args.join(' ')}: one line, exit 2`, async () => {
+      const run = await runCli(args, 15_000);
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr.trim(), message);
+      assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    });
+  }
+});
