@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,19 @@ describe('mtlspec client: bad input', () => {
     const run = await runCli(['client', '--report-dir', reportDir('no-such-command'), '--exec', 'mtlspec-no-such-client {url}']);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /^mtlspec: --exec: the command was not found \(the shell exited 127\): .*mtlspec-no-such-client.*not found\n$/);
+  });
+
+  it('folders that cannot be used (a file, a path under /proc where Node\'s recursive mkdir spins): one line, exit 2, at once', async () => {
+    const file = path.join(root, 'a-file');
+    writeFileSync(file, '');
+    for (const [args, message] of [
+      [['--pki-dir', file, '--report-dir', reportDir('pki-file')], /^mtlspec: --pki-dir .*a-file cannot be used \(ENOTDIR\)\n$/],
+      [['--report-dir', '/proc/mtlspec-no-such-dir'], /^mtlspec: --report-dir \/proc\/mtlspec-no-such-dir cannot be used \(ENOENT\)\n$/],
+    ] as const) {
+      const run = await runCli(['client', '--exec', 'true {url}', ...args], 15_000);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+    }
   });
 
   it('a port in use: one line, exit 2', async () => {
@@ -171,7 +184,7 @@ describe('mtlspec client --listen', () => {
     const dir = reportDir(name);
     const pkiDir = path.join(root, `${name}-pki`);
     const cli = startCli(['client', '--listen', '0', '--pki-dir', pkiDir, '--report-dir', dir, '--timeout', String(timeoutMs), '--quiet', ...cases.flatMap((c) => ['--case', c])]);
-    const match = await cli.waitFor(/listening on 127\.0\.0\.1 and \[::1\]:(\d+)/);
+    const match = await cli.waitFor(/listening on 127\.0\.0\.1(?: and \[::1\])?:(\d+)/);
     return { cli, port: Number(match[1]), ca: readFileSync(path.join(pkiDir, 'ca.pem')), dir };
   };
 

@@ -2,7 +2,9 @@ import type { IssuedLeaf } from '../pki/authority.js';
 import { PrivateDir } from '../pki/private-dir.js';
 import { createRunPki, type RunPki } from '../pki/run-pki.js';
 import { validServerTemplate, type LeafTemplate } from '../pki/template.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDirs } from '../make-dirs.js';
+import { InputError } from '../run/inputs.js';
 import path from 'node:path';
 import type { ServerCredentialCase } from './case.js';
 import { servedContext, type ServedCase } from './hostile-server.js';
@@ -47,9 +49,13 @@ export class ClientRunPki {
     const write = (name: string, contents: string): string => {
       if (privateDir) return privateDir.write(name, contents);
       const dir = options.pkiDir ?? '';
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = path.resolve(dir, name);
-      writeFileSync(file, contents, { mode: 0o600 });
+      try {
+        makeDirs(dir, 0o700);
+        writeFileSync(file, contents, { mode: 0o600 });
+      } catch (error) {
+        throw new InputError(`--pki-dir ${dir} cannot be used (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
       return file;
     };
     const files = {

@@ -69,10 +69,13 @@ const defaultConnectionTimeoutMs = 10_000;
 
 export class HostileServer {
   readonly #listeners: TrackedListener[];
+  /** Where it listens, for the person told to connect: "127.0.0.1", and "[::1]" where the machine has it. */
+  readonly hosts: readonly string[];
   readonly #pending: Set<Promise<void>>;
   readonly #open: Set<tls.TLSSocket>;
 
   private constructor(listeners: TrackedListener[], pending: Set<Promise<void>>, open: Set<tls.TLSSocket>, readonly port: number) {
+    this.hosts = listeners.length > 1 ? ['127.0.0.1', '[::1]'] : ['127.0.0.1'];
     this.#listeners = listeners;
     this.#pending = pending;
     this.#open = open;
@@ -91,13 +94,9 @@ export class HostileServer {
       pending.add(settled);
       void settled.finally(() => pending.delete(settled));
     };
-    const v4 = await listenTracked(net.createServer(handle), '127.0.0.1', port);
-    const listeners = [v4];
-    try {
-      listeners.push(await listenTracked(net.createServer(handle), '::1', v4.port));
-    } catch {
-      // No IPv6 loopback here, or its port is taken by someone else: 127.0.0.1 alone still serves "localhost".
-    }
+    const listeners = await listenOnLoopback(port, () => net.createServer(handle));
+    const v4 = listeners[0];
+    if (!v4) throw new Error('no loopback listener');
     return new HostileServer(listeners, pending, open, v4.port);
   }
 
@@ -115,6 +114,25 @@ export class HostileServer {
     clearTimeout(timer);
     for (const socket of this.#open) socket.destroy();
     await Promise.all(this.#listeners.map((l) => l.close()));
+  }
+}
+
+/**
+ * The same port on 127.0.0.1 and ::1. A machine without IPv6 loopback gets
+ * 127.0.0.1 alone; but a ::1 port someone else holds must not be shared, or
+ * a client trying ::1 first would talk to that process: a free port is
+ * picked again, and a fixed one is in use (EADDRINUSE).
+ */
+async function listenOnLoopback(port: number, make: () => net.Server, attempts = 3): Promise<TrackedListener[]> {
+  const v4 = await listenTracked(make(), '127.0.0.1', port);
+  try {
+    return [v4, await listenTracked(make(), '::1', v4.port)];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') return [v4];
+    await v4.close();
+    if (port === 0 && code === 'EADDRINUSE' && attempts > 1) return listenOnLoopback(port, make, attempts - 1);
+    throw error;
   }
 }
 
@@ -169,6 +187,7 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       return {
         ...(version ? { version } : {}),
         ...(cipher ? { cipher: cipher.name } : {}),
+        ...(handshakeMs !== undefined && secure.alpnProtocol !== null ? { alpn: secure.alpnProtocol } : {}),
         timings: { ...(handshakeMs !== undefined ? { handshakeMs } : {}), totalMs: since() },
         ...extra,
       };
@@ -208,12 +227,12 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
       const alert = alertFromErrorCode(error.code);
       const code = error.code ? { errorCode: error.code } : {};
       if (!helloArrived() || notTls.has(error.code ?? '')) {
-        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'server', ...code }), detail: `no TLS handshake: ${error.message.split('\n')[0] ?? error.code}` });
+        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'client-under-test', ...code }), detail: `no TLS handshake: ${error.message.split('\n')[0] ?? error.code}` });
       } else {
         finish({
           kind: 'rejected',
           stage: handshakeMs === undefined ? 'handshake' : 'first-read',
-          tls: facts({ closedBy: 'server', ...(alert ? { alert } : {}), ...code }),
+          tls: facts({ closedBy: 'client-under-test', ...(alert ? { alert } : {}), ...code }),
           detail: alert ? `the client sent the alert ${alert.name}` : `the connection ended: ${openSslReason(error)}`,
         });
       }
@@ -221,11 +240,11 @@ function serveConnection(socket: net.Socket, chooser: CaseChooser, timeoutMs: nu
     });
     secure.once('close', () => {
       if (!helloArrived()) {
-        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'server' }), detail: 'the client opened a TCP connection and closed it without a ClientHello' });
+        finish({ kind: 'unreachable', reason: 'not-tls', tls: facts({ closedBy: 'client-under-test' }), detail: 'the client opened a TCP connection and closed it without a ClientHello' });
       } else if (handshakeMs !== undefined) {
-        finish({ kind: 'rejected', stage: 'first-read', tls: facts({ closedBy: 'server' }), detail: 'the client completed the handshake, then closed without sending application data' });
+        finish({ kind: 'rejected', stage: 'first-read', tls: facts({ closedBy: 'client-under-test' }), detail: 'the client completed the handshake, then closed without sending application data' });
       } else {
-        finish({ kind: 'rejected', stage: 'handshake', tls: facts({ closedBy: 'server' }), detail: 'the client closed the connection during the handshake, without an alert' });
+        finish({ kind: 'rejected', stage: 'handshake', tls: facts({ closedBy: 'client-under-test' }), detail: 'the client closed the connection during the handshake, without an alert' });
       }
     });
   });

@@ -410,7 +410,9 @@ function serverCertificateFacts(server: TlsFacts['server']): Markup {
 }
 
 
-const closers: Record<NonNullable<TlsFacts['closedBy']>, string> = { server: 'the server', client: 'mtlspec (the client)', timeout: 'the clock (timeout)' };
+const closers: Record<NonNullable<TlsFacts['closedBy']>, string> = {
+  server: 'the server', client: 'mtlspec (the client)', timeout: 'the clock (timeout)', 'client-under-test': 'the client under test',
+};
 
 function tlsFacts(tls: TlsFacts): Markup {
   const t = tls.timings;
