@@ -172,6 +172,8 @@ describe('fleet mistakes: one line, exit 2, before any probe', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['--shard', '3/2'], {}, /--shard 3\/2: the shard must be 1 to 2 of 2/],
       [['--shard', 'two'], {}, /--shard "two" is not I\/N/],
+      // A CI matrix sets the shard through the environment.
+      [[], { MTLSPEC_SHARD: '5/4' }, /--shard 5\/4: the shard must be 1 to 4 of 4/],
       [['--shards', '4'], {}, /--shards 4 takes the shard from JOB_COMPLETION_INDEX .*which is not set/],
       [['--shards', '4'], { JOB_COMPLETION_INDEX: '4' }, /JOB_COMPLETION_INDEX=4 with --shards 4: the shard must be 1 to 4 of 4/],
       [['--target', downUrl], {}, /--target describes one target; with --inventory give it in the inventory/],

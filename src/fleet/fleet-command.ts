@@ -24,8 +24,10 @@ export async function fleetCommand(argv: RunArguments & FleetArguments): Promise
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > maxConcurrency) throw new InputError(`--concurrency must be a whole number from 1 to ${maxConcurrency} (got ${concurrency})`);
   const shard = shardFrom({ shard: argv.shard, shards: argv.shards, env: process.env });
   const inventory = loadInventory(inventoryFile);
-  const entries = entriesOf(inventory.entries, shard);
-  const tasks = await fleetTasks(inventory, entries, sharedOptions(argv));
+  // Every entry is checked, not only this shard's: a bad entry stops every shard alike, before any probe.
+  const checked = await fleetTasks(inventory, inventory.entries, sharedOptions(argv));
+  const mine = new Set(entriesOf(inventory.entries, shard).map((entry) => entry.index));
+  const tasks = checked.filter((task) => mine.has(task.entry.index));
   sweepAbandonedPrivateDirs();
   const reportDir = ReportDir.claim(argv['report-dir']);
   try {
