@@ -5,8 +5,9 @@
  * --concurrency value. For each: wall time, scenarios per second, and the
  * peak RSS of mtlspec's whole process tree (the fleet and its target runs,
  * summed from /proc every 100 ms; the servers' process is not counted).
- * Each run's verdicts are checked: flawed targets failed, correct ones passed,
- * the same at every concurrency. Writes reports/bench-fleet.json.
+ * Each run's verdicts are checked: flawed targets failed, correct ones passed
+ * (a wrong verdict is flagged apart from an inconclusive one), the same at
+ * every concurrency. Writes reports/bench-fleet.json.
  *
  *   BENCH_FLEET_TARGETS=100 BENCH_FLEET_CONCURRENCY=1,4,16 node dist/bench/fleet.js
  */
@@ -133,6 +134,8 @@ interface FleetRun {
   readonly loadAverage: number;
   /** Why targets ended neither passed nor failed. */
   readonly unexpected: readonly string[];
+  /** Targets judged against their build: a flawed one passed, or a correct one failed. */
+  readonly wrong: readonly string[];
 }
 
 async function fleetRun(inventory: string, concurrency: number): Promise<FleetRun> {
@@ -172,6 +175,8 @@ async function fleetRun(inventory: string, concurrency: number): Promise<FleetRu
     exitCode,
     loadAverage,
     unexpected: results.targets.filter((t) => t.verdict !== 'passed' && t.verdict !== 'failed').map((t) => `${t.verdict}: ${t.reason}`),
+    // A flawed target passed, or a correct one failed: never acceptable, at any load.
+    wrong: results.targets.filter((t) => (t.verdict === 'passed' && t.tags.includes('flawed')) || (t.verdict === 'failed' && t.tags.includes('correct'))).map((t) => `${t.name} (${t.tags.join(', ')}) ${t.verdict}`),
     fingerprint: results.targets.map((t) => `${t.name}=${t.verdict}:${t.scenarios.map((s) => `${s.caseId}/${s.status}`).join(',')}`).join('\n'),
   };
 }
@@ -192,6 +197,7 @@ async function main(): Promise<void> {
         const reasons = [...new Set(run.unexpected)].slice(0, 3).join('; ');
         problems.push(`--concurrency ${concurrency}: ${JSON.stringify(run.verdicts)}, expected ${flawed} failed and ${targetCount - flawed} passed; ${reasons}`);
       }
+      if (run.wrong.length > 0) problems.push(`--concurrency ${concurrency}: WRONG VERDICTS: ${run.wrong.join('; ')}`);
       if (runs[0] && run.fingerprint !== runs[0].fingerprint) problems.push(`--concurrency ${concurrency} gave other verdicts than --concurrency ${runs[0].concurrency}`);
     }
   } finally {
