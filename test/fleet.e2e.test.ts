@@ -177,6 +177,8 @@ describe('fleet mistakes: one line, exit 2, before any probe', () => {
       [['--shards', '4'], {}, /--shards 4 takes the shard from JOB_COMPLETION_INDEX .*which is not set/],
       [['--shards', '4'], { JOB_COMPLETION_INDEX: '4' }, /JOB_COMPLETION_INDEX=4 with --shards 4: the shard must be 1 to 4 of 4/],
       [['--target', downUrl], {}, /--target describes one target; with --inventory give it in the inventory/],
+      [['--http1'], {}, /--http1 describes one target/],
+      [['--write-baseline', 'b.json'], {}, /--write-baseline records one run's findings/],
       [['--concurrency', '0'], {}, /--concurrency must be a whole number from 1 to 64/],
     ];
     const runs = await Promise.all(cases.map(([args, env], i) => runCli(['run', '--inventory', inventoryFile, ...args, '--report-dir', reportDir(`flags-${i}`)], { env })));
