@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PrivateDir } from '../src/pki/private-dir.js';
@@ -107,6 +107,17 @@ describe('tokens against PyJWT (python3-jwt)', () => {
     const valid = readRecords(reports).find((r) => r.caseId === 'jwt/valid');
     assert.equal(valid?.probe?.token?.[0]?.claims?.['iss'], issuerName);
     assert.match(valid?.probe?.token?.[0]?.fingerprint ?? '', /^sha256:[0-9a-f]{16}$/);
+  });
+
+  test('a config file names the issuer key and the token file relative to itself', async () => {
+    const configDir = path.join(dir.path, 'config-run');
+    mkdirSync(configDir, { mode: 0o700 });
+    writeFileSync(path.join(configDir, 'config-issuer.key'), readFileSync(issuerKeyFile, 'utf8'), { mode: 0o600 });
+    writeFileSync(path.join(configDir, 'mtlspec.config.json'), JSON.stringify({ target: correct.url, 'ca-cert': ca.certPath, 'ca-key': ca.keyPath, 'server-ca': ca.certPath, 'jwt-key': 'config-issuer.key', 'jwt-iss': issuerName, 'jwt-aud': audience, case: ['jwt/valid'] }));
+    // Run from elsewhere: the key's path must resolve against the config file's folder, not the current one.
+    const run = await runCli(['run', '--config', path.join(configDir, 'mtlspec.config.json'), '--report-dir', path.join(configDir, 'reports')], { timeoutMs: cliTimeoutMs, cwd: dir.path });
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /1 scenarios?: 1 passed/);
   });
 
   test('a token given inline (MTLSPEC_TOKEN) stays out of the output and the reports as well', async () => {
