@@ -23,6 +23,6 @@ setWorldConstructor(MtlsWorld);
 defineParameterType({
   name: 'protocol',
   // Longest first, so "pinned HTTP/2" is not read as "HTTP/2".
-  regexp: new RegExp(Object.values(targetLabels).sort((a, b) => b.length - a.length).map((label) => label.replace('/', '\\/')).join('|')),
+  regexp: new RegExp(Object.values(targetLabels).sort((a, b) => b.length - a.length).map((label) => label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')),
   transformer: (label: string): TargetKey => targetKeyFromLabel(label),
 });

@@ -27,7 +27,7 @@ function featureRows(): FeatureRow[] {
       else if (line.startsWith('Then the target refuses')) expectation = 'rejected';
       else if (line.startsWith('Then the target answers')) expectation = 'observed';
       else if (line.startsWith("Then the server's certificate")) expectation = 'server';
-      else if (/^@(grpc|http2|tls|pinned)$/.test(line)) protocolTag = line.slice(1);
+      else if (/^@(grpc|http2|tls|pinned|grpc-jwt|http2-jwt)$/.test(line)) protocolTag = line.slice(1);
       const cells = line.match(/^\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|$/);
       if (cells && cells[2] !== 'case' && expectation) rows.push({ file, protocolTag, expectation, caseId: cells[2] ?? '', rule: cells[3] ?? '' });
     }
@@ -57,11 +57,12 @@ describe('the catalogue', () => {
     }
   });
 
-  it('every case runs on gRPC and HTTP/2, and on raw TLS unless it is about HTTP/2 itself; pinned cases on the pinned server; balancer and proxy cases on HTTP', () => {
+  it('every case runs on gRPC and HTTP/2, and on raw TLS unless it is about HTTP/2 itself; pinned cases on the pinned server, token cases on both token targets; balancer and proxy cases on HTTP', () => {
     for (const c of cases) {
       const protocols = new Set(rows.filter((r) => r.caseId === c.id).map((r) => r.protocolTag));
+      const tokenCase = c.kind === 'client' && c.token !== undefined;
       // Balancer and proxy cases read the application's HTTP answer and send HTTP headers: HTTP/2 (https://, which speaks HTTP/1.1 too).
-      const wanted = c.id.startsWith('pinned/') ? ['pinned'] : c.id === 'tls/alpn/h2' ? ['grpc', 'http2'] : /^(lb|proxy)\//.test(c.id) ? ['http2'] : ['grpc', 'http2', 'tls'];
+      const wanted = tokenCase ? ['grpc-jwt', 'http2-jwt'] : c.id.startsWith('pinned/') ? ['pinned'] : c.id === 'tls/alpn/h2' ? ['grpc', 'http2'] : /^(lb|proxy)\//.test(c.id) ? ['http2'] : ['grpc', 'http2', 'tls'];
       assert.deepEqual([...protocols].sort(), wanted.sort(), c.id);
     }
   });

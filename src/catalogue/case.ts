@@ -2,6 +2,7 @@ import type { SecureVersion } from 'node:tls';
 import type { LeafTemplate, TemplateContext } from '../pki/template.js';
 import type { ServerFacts } from '../probe/outcome.js';
 import type { Protocol } from '../target/target.js';
+import type { TokenSpec } from '../token/template.js';
 import type { IdentityCheck } from '../proxy/identity-echo.js';
 
 /**
@@ -45,6 +46,12 @@ export interface ClientCase extends CaseBase {
   readonly tlsVersions?: { min?: SecureVersion; max?: SecureVersion };
   /** OpenSSL cipher string for the client, when the case needs what the default forbids (TLS 1.0). */
   readonly clientCiphers?: string;
+  /**
+   * A token case: the bearer token the request carries (RFC 6750), next to
+   * the credential. Token cases run on targets that take tokens; there,
+   * every other case carries the run's valid token.
+   */
+  readonly token?: TokenSpec;
   /** Behind balancers and proxies: the identity the answer must name, or the forged identity header sent (src/proxy/identity-echo.ts). */
   readonly identity?: IdentityCheck;
 }
@@ -82,7 +89,15 @@ export type TargetKnowledge =
   /** The target loaded the CRL of its client CA that this harness wrote (--target-has-crl). */
   | 'crl-loaded'
   /** The run named the SPIFFE ID the server must present (--server-spiffe-id). */
-  | 'server-spiffe-id';
+  | 'server-spiffe-id'
+  /** The run knows the issuer the target trusts (--jwt-iss). */
+  | 'jwt-issuer'
+  /** The run knows the audience the target expects (--jwt-aud). */
+  | 'jwt-audience'
+  /** The target requires certificate-bound tokens, RFC 8705 3 (--jwt-bound). */
+  | 'certificate-bound-tokens'
+  /** The target can reach this machine's loopback, where the attacker's key is served for jku and x5u. */
+  | 'attacker-key-urls-reachable';
 
 /**
  * Whether a refusal before the client's certificate went out can be this

@@ -25,9 +25,10 @@ import { renderJunit } from '../report/junit.js';
 import { buildRunResults, writeRunResults } from '../report/run-results.js';
 import { findingLines, scenarioLine, summaryLine, terminalStyle, totalsTable } from '../report/terminal.js';
 import { allServerFlaws } from '../servers/types.js';
+import { allTokenFlaws } from '../token/verifier.js';
 import { diagnosisLines } from '../diagnosis/terminal-lines.js';
 import { allServerCertificateFlaws } from '../run/server-certificate-flaws.js';
-import { parseTargetUrl, targetLabels, TargetUrlError } from '../target/target.js';
+import { parseTargetUrl, targetLabels, TargetUrlError, tokenTargetKey, type TargetKey } from '../target/target.js';
 import { spokenLine } from '../probe/alpn.js';
 import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
@@ -37,12 +38,13 @@ import { defaultProfileName, findProfile, profileNames } from '../catalogue/prof
 import { gatedExitCode, gateFindings, gatePolicyFrom, gateSummary, type GatePolicy } from '../run/finding-gate.js';
 import { writeBaseline } from '../report/baseline.js';
 import { gateLines } from '../report/gate-lines.js';
+import { givenTokenFlags, tokenSettingsFrom, tokenSingleValueFlags, type TokenArguments } from './token-options.js';
 import { backendsNotice } from '../proxy/connection-evidence.js';
 import { optInTagsLeftOut } from '../proxy/opt-in.js';
 import { backendLines, backendUrlProblem, exitWithBackend, runBackendChecks } from '../proxy/backend-check.js';
 import { echoPatternProblem, referenceEchoPattern } from '../proxy/identity-echo.js';
 
-export interface RunArguments {
+export interface RunArguments extends TokenArguments {
   target: string | undefined;
   'ca-cert': string | undefined;
   'ca-key': string | undefined;
@@ -102,6 +104,7 @@ function validateTags(tags: string): void {
 const singleValueFlags = [
   'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
   'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'backend', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
+  ...tokenSingleValueFlags,
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
 
 /** Above this, --rate limits nothing a one-connection-at-a-time run could reach. */
@@ -151,10 +154,18 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('target-has-crl', { type: 'boolean', default: false, describe: 'The target has loaded the CRL written by --crl-out: run the revocation case' })
     .option('flaw', {
       type: 'array',
-      choices: [...allServerFlaws, ...allServerCertificateFlaws],
+      choices: [...allServerFlaws, ...allServerCertificateFlaws, ...allTokenFlaws],
       default: [] as ReferenceFlaw[],
       describe: 'Built-in servers only: switch on a deliberate flaw, to watch the harness catch it',
     })
+    .option('jwt-key', { type: 'string', describe: "--target: the token issuer's private key (PEM or JWK): every request carries a token minted with it, and every token case runs; kept in memory, never logged" })
+    .option('jwt-kid', { type: 'string', describe: 'The kid the target knows that key by (default: the JWK\'s kid, else its RFC 7638 thumbprint)' })
+    .option('jwt-iss', { type: 'string', describe: 'The iss the target expects; also runs the wrong-issuer case' })
+    .option('jwt-aud', { type: 'string', describe: 'The aud the target expects; also runs the wrong-audience case' })
+    .option('jwt-claims', { type: 'string', describe: 'Extra claims every minted token carries, as a JSON object, e.g. \'{"scope":"read"}\'' })
+    .option('jwt-bound', { type: 'boolean', default: false, describe: 'The target requires certificate-bound tokens (RFC 8705): runs the cnf cases' })
+    .option('token', { type: 'string', describe: 'One valid token instead of --jwt-key: cases that need the issuer key are skipped. Prefer --token-file or MTLSPEC_TOKEN: a flag shows in the process list' })
+    .option('token-file', { type: 'string', describe: 'A file holding one valid token (as --token)' })
     .option('profile', { type: 'string', describe: `The policy the cases are judged against: ${profileNames.join(', ')} (default ${defaultProfileName}; see docs/rules.md)` })
     .option('baseline', { type: 'string', describe: 'A file written by --write-baseline: only findings not in it fail the run; those gone are reported too' })
     .option('write-baseline', { type: 'string', describe: "Record this run's findings (case, target, status) in this file, as sorted JSON, and accept them for this run" })
@@ -221,10 +232,11 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   const externalOnly = [
     ...(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send', 'expect'] as const).filter((flag) => argv[flag] !== undefined),
     ...httpFlags(argv),
+    ...givenTokenFlags(argv),
   ];
   const http = httpChoice(argv);
   if (!argv.target) {
-    if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI`);
+    if (externalOnly.length > 0) throw new InputError(`--${externalOnly[0]} needs --target: the built-in servers make their own PKI and token issuer`);
     if (argv.backend !== undefined) throw new InputError('--backend needs --target: it is the service behind the target\'s proxy');
     if (argv['crl-out'] || argv['target-has-crl']) throw new InputError('--crl-out and --target-has-crl need --target: the built-in servers load their CRL themselves');
     // The reference servers' policy is ours: every fact about it is known.
@@ -233,7 +245,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
       // The built-in HTTP/2 server names its caller in its JSON answer.
       identityEcho: argv['identity-echo'] ?? referenceEchoPattern,
       serverSpiffeId: argv['server-spiffe-id'] ?? referenceServerSpiffeId,
-      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id'],
+      knowledge: ['spiffe-authorization', 'crl-loaded', 'server-spiffe-id', 'jwt-issuer', 'jwt-audience', 'certificate-bound-tokens', 'attacker-key-urls-reachable'],
       target: { kind: 'reference', protocols: referenceProtocols, flaws: argv.flaw },
     };
   }
@@ -242,14 +254,16 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     const problem = backendUrlProblem(argv.backend);
     if (problem) throw new InputError(`--backend "${argv.backend}" ${problem}`);
   }
+  let parsedTarget;
   try {
-    parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
+    parsedTarget = parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
   } catch (error) {
     if (error instanceof TargetUrlError) throw new InputError(`--target: ${error.message}`);
     throw error;
   }
   const credentials = credentialSource(argv);
-  await loadCredentials(credentials);
+  const loaded = await loadCredentials(credentials);
+  const token = await tokenSettingsFrom(argv, parsedTarget, credentials, loaded.kind === 'client' ? loaded.credential.certPem : undefined);
   if (argv['server-ca']) readCaBundle(argv['server-ca'], '--server-ca');
   const target: TargetSettings = {
     kind: 'external',
@@ -267,8 +281,9 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     ...(argv['spiffe-id'] !== undefined ? (['spiffe-authorization'] as const) : []),
     ...(argv['target-has-crl'] ? (['crl-loaded'] as const) : []),
     ...(argv['server-spiffe-id'] !== undefined ? (['server-spiffe-id'] as const) : []),
+    ...token.knowledge,
   ];
-  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}), ...(argv.backend !== undefined ? { backend: argv.backend } : {}) };
+  return { ...common, knowledge, target, ...(argv['crl-out'] ? { crlOut: argv['crl-out'] } : {}), ...(token.tokens ? { tokens: token.tokens } : {}), ...(argv.backend !== undefined ? { backend: argv.backend } : {}) };
 }
 
 function httpFlags(argv: RunArguments): Array<'http1' | 'http2'> {
@@ -304,9 +319,16 @@ function namePatterns(selectors: readonly string[]): string[] {
   return selectors.map((selector) => ` ${selector.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\S*)? \\(`);
 }
 
+/** An external target's keys: its protocol, and with tokens the same URL as a token target (the token cases' own). */
+function externalTargetKeys(settings: RunSettings): TargetKey[] {
+  if (settings.target.kind !== 'external') return [];
+  const protocol = parseTargetUrl(settings.target.url).protocol;
+  return settings.tokens && protocol !== 'tls' ? [protocol, tokenTargetKey(protocol)] : [protocol];
+}
+
 /** Only the target's protocol runs against an external target; the built-in run covers all three. */
 function tagsFor(settings: RunSettings, userTags: string | undefined, argv: Pick<RunArguments, 'repeat' | 'identity-echo'> = { repeat: undefined, 'identity-echo': undefined }): string {
-  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : [parseTargetUrl(settings.target.url).protocol];
+  const protocols = settings.target.kind === 'reference' ? settings.target.protocols : externalTargetKeys(settings);
   const protocolTags = protocols.map((p) => `@${p}`).join(' or ');
   const optedOut = optInTagsLeftOut(settings.caseSelectors, userTags, { repeat: argv.repeat, identityEcho: argv['identity-echo'] });
   const base = optedOut.length > 0 ? `(${protocolTags}) and not ${optedOut.join(' and not ')}` : protocolTags;
@@ -337,7 +359,8 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     const flaws = target.flaws.length > 0 ? ` with flaws: ${target.flaws.join(', ')}` : '';
     say(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}`);
   } else {
-    say(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}`);
+    const tokens = settings.tokens ? `, and ${settings.tokens.keyFile !== undefined ? 'tokens signed with --jwt-key' : `the token from ${settings.tokens.tokenFile !== undefined ? '--token-file' : '--token'}`}` : '';
+    say(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}${tokens}`);
     const check = await preflight(settings);
     if (!check.ok) {
       process.stderr.write(`mtlspec: ${check.reason}\n`);

@@ -23,7 +23,12 @@ export type CauseId =
   | 'weak-crypto-accepted'
   | 'no-identity-authorization'
   | 'svid-rules-not-checked'
-  | 'legacy-tls-enabled';
+  | 'legacy-tls-enabled'
+  | 'token-not-required'
+  | 'token-key-or-algorithm-from-token'
+  | 'token-claims-not-checked'
+  | 'token-binding-not-checked'
+  | 'token-thumbprint-encoding';
 
 /** The servers the hints name, in the order they are shown. */
 export const hintedServers = ['nginx', 'HAProxy', 'Envoy', 'Istio', 'Go', 'grpc-js', 'Node', 'Java', 'Python'] as const;
@@ -65,6 +70,11 @@ const weakCrypto = ['x509/crypto/rsa-1024', 'x509/crypto/sha1-signature', 'x509/
 const identity = ['spiffe/wrong-id', 'spiffe/wrong-trust-domain'];
 const svidRules = ['spiffe/two-uri-sans', 'spiffe/non-spiffe-uri', 'spiffe/root-path', 'spiffe/svid-is-ca', 'spiffe/keycertsign-on-leaf'];
 const versions = ['tls/version/tls12', 'tls/version/tls12-cbc-suites', 'tls/version/tls11', 'tls/version/tls10'];
+const tokenRequired = ['jwt/missing', 'jwt/signature/bad'];
+/** Tokens whose key or algorithm the token itself picks: unsigned, HMAC under the public key, or a key the header names. */
+const tokenKeyChoice = ['jwt/alg/none', 'jwt/alg/none-capitalized', 'jwt/alg/hs256-with-public-key', 'jwt/header/jwk', 'jwt/header/jku', 'jwt/header/x5u'];
+const tokenClaims = ['jwt/claims/expired', 'jwt/claims/not-yet-valid', 'jwt/claims/wrong-audience', 'jwt/claims/wrong-issuer', 'jwt/header/unknown-crit'];
+const tokenBinding = ['jwt/cnf/bound-to-another-client', 'jwt/cnf/presented-by-another-client', 'jwt/cnf/missing', 'jwt/cnf/issuer-thumbprint'];
 
 function missedOf(facts: TargetFacts, group: readonly string[]): string[] {
   return group.filter((id) => facts.missed.has(id));
@@ -299,6 +309,70 @@ export const rootCauseRules: readonly RootCauseRule[] = [
       Node: '`minVersion: "TLSv1.3"` in the server\'s TLS options',
       Java: '`sslParameters.setProtocols(new String[] {"TLSv1.3"})` (Spring Boot: `server.ssl.enabled-protocols=TLSv1.3`)',
       Python: '`ctx.minimum_version = ssl.TLSVersion.TLSv1_3`',
+    },
+  },
+  {
+    id: 'token-not-required',
+    certainty: 'observed',
+    title: 'the server does not require a verified bearer token',
+    detect: (facts) => anyMissed(facts, tokenRequired),
+    evidence: (m) => `it served requests with no token or a token whose signature does not verify: ${list(m.cases)}`,
+    explains: ['token-key-or-algorithm-from-token', 'token-claims-not-checked', 'token-binding-not-checked', 'token-thumbprint-encoding'],
+    hints: {
+      'grpc-js': 'verify `call.metadata.get("authorization")` in every handler (or an interceptor) and answer `UNAUTHENTICATED` when it is absent or does not verify',
+      Node: 'verify the `Authorization` header with jose\'s `jwtVerify` on every route and answer 401 with `WWW-Authenticate: Bearer error="invalid_token"`',
+      Python: 'call `jwt.decode(token, key, algorithms=[...])` on every request and answer 401 on `jwt.PyJWTError`',
+    },
+  },
+  {
+    id: 'token-key-or-algorithm-from-token',
+    certainty: 'observed',
+    title: 'the server lets the token choose its own algorithm or key',
+    detect: (facts) => anyMissed(facts, tokenKeyChoice),
+    evidence: (m) => `it accepted tokens that were unsigned, HMAC-signed with the issuer's public key, or signed with a key the token itself named: ${list(m.cases)}`,
+    hints: {
+      Go: 'golang-jwt: `jwt.Parse(token, keyFunc, jwt.WithValidMethods([]string{"ES256"}))`, with a `keyFunc` that returns the issuer\'s key by `kid` and never a key from the header',
+      'grpc-js': 'as for Node: pin the algorithms and take keys from the issuer\'s JWKS only',
+      Node: 'jose: `jwtVerify(token, createLocalJWKSet(issuerJwks), { algorithms: ["ES256"] })`; never `EmbeddedJWK`, never a `jku` or `x5u` from the token',
+      Python: 'PyJWT: `jwt.decode(token, issuer_key, algorithms=["ES256"])` with a fixed list, never `options={"verify_signature": False}` nor a key from the header',
+    },
+  },
+  {
+    id: 'token-claims-not-checked',
+    certainty: 'observed',
+    title: 'the server verifies the signature but not all the claims (exp, nbf, aud, iss, crit)',
+    detect: (facts) => anyMissed(facts, tokenClaims),
+    evidence: (m) => `it accepted tokens that were expired, not yet valid, for another audience or issuer, or with a critical header it cannot know: ${list(m.cases)}`,
+    hints: {
+      Go: 'golang-jwt: `jwt.WithAudience(aud)`, `jwt.WithIssuer(iss)`, `jwt.WithExpirationRequired()`',
+      Node: 'jose: `jwtVerify(token, keys, { issuer, audience, requiredClaims: ["exp"] })` checks exp and nbf, and refuses an unknown `crit`',
+      Python: 'PyJWT: `jwt.decode(..., audience=aud, issuer=iss, options={"require": ["exp", "iss", "aud"]})`; refuse a `crit` header yourself',
+    },
+  },
+  {
+    id: 'token-binding-not-checked',
+    certainty: 'observed',
+    title: 'the server does not check that the token is bound to the client certificate (RFC 8705)',
+    detect: (facts) => anyMissed(facts, tokenBinding),
+    evidence: (m) => `it accepted tokens bound to another certificate, or to none, over this connection: a stolen token works from any valid client: ${list(m.cases)}`,
+    explains: ['token-thumbprint-encoding'],
+    hints: {
+      Go: 'compare `cnf["x5t#S256"]` with `base64.RawURLEncoding.EncodeToString(sha256.Sum256(r.TLS.PeerCertificates[0].Raw))`',
+      'grpc-js': 'compare `cnf["x5t#S256"]` with the base64url SHA-256 of the connection\'s peer certificate (its DER)',
+      Node: 'compare `cnf["x5t#S256"]` with `createHash("sha256").update(socket.getPeerCertificate().raw).digest("base64url")`',
+      Python: 'compare `cnf["x5t#S256"]` with `base64.urlsafe_b64encode(hashlib.sha256(sock.getpeercert(binary_form=True)).digest()).rstrip(b"=")`',
+    },
+  },
+  {
+    id: 'token-thumbprint-encoding',
+    certainty: 'observed',
+    title: 'the server accepts the certificate thumbprint in hex',
+    detect: (facts) => anyMissed(facts, ['jwt/cnf/hex-thumbprint']),
+    evidence: (m) => `it accepted a token whose x5t#S256 is the right hash in hex, not the base64url RFC 8705 3.1 defines: ${list(m.cases)}`,
+    hints: {
+      Go: 'compare with `base64.RawURLEncoding` only, never `hex.EncodeToString`',
+      Node: 'compare with `digest("base64url")` only',
+      Python: 'compare with the unpadded `base64.urlsafe_b64encode` only',
     },
   },
 ];

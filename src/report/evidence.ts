@@ -24,6 +24,7 @@ export function certificatePresentation(flight: ClientFlight | undefined): strin
   }
 }
 import { formatCertificateSummary, summarizeCertificate, type CertificateSummary } from './certificate-summary.js';
+import type { TokenEvidence } from '../token/evidence.js';
 
 /**
  * The record of one scenario, attached to the cucumber report and read back
@@ -54,6 +55,8 @@ interface ProbeEvidence {
   readonly attempts: number;
   /** The client certificate presented, as a reviewer reads it (absent: none was presented). Never a key. */
   readonly clientCertificate?: CertificateSummary;
+  /** The bearer token(s) the request carried: header, claims and fingerprint. Never the token. */
+  readonly token?: readonly TokenEvidence[];
   /** With --repeat N: each connection, and the server certificate (by fingerprint) that answered it. */
   readonly connections?: readonly ConnectionRecord[];
 }
@@ -89,6 +92,7 @@ function probeEvidence(caseProbe: CaseProbe): ProbeEvidence {
     attempts: caseProbe.attempts,
     ...(caseProbe.connections ? { connections: connectionRecords(caseProbe.connections) } : {}),
     ...(caseProbe.credential ? { clientCertificate: summarizeCertificate(caseProbe.credential.certPem) } : {}),
+    ...(caseProbe.token ? { token: caseProbe.token } : {}),
   };
 }
 
@@ -119,11 +123,18 @@ export function evidenceText(record: ScenarioRecord): string {
   if (v.alert) {
     lines.push(`Alert (SHOULD tier): expected ${v.alert.expected.join(' or ')}; observed ${v.alert.observed ?? 'none'}${v.alert.matches ? '' : ' (mismatch)'}`);
   }
-  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...connectionLines(record.probe.connections));
+  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...tokenFacts(record.probe.token), ...connectionLines(record.probe.connections));
   if (record.repeat) lines.push('', `Probe again (a refusal without a signal counts only when it repeats)${tries(record.repeat)}`, ...outcomeFacts(record.repeat.outcome));
   if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome), ...connectionLines(record.control.connections));
   if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome), ...connectionLines(record.controlAfter.connections));
   return lines.join('\n');
+}
+
+/** The token as a reviewer reads it: header, claims, fingerprint; the token itself is never kept. */
+function tokenFacts(tokens: readonly TokenEvidence[] | undefined): string[] {
+  if (!tokens) return [];
+  if (tokens.length === 0) return ['  Token: none sent'];
+  return tokens.map((token, index) => `  Token${tokens.length > 1 ? ` ${index + 1}` : ''} ${token.fingerprint}: header ${JSON.stringify(token.header ?? 'unreadable')}, claims ${JSON.stringify(token.claims ?? 'unreadable')}`);
 }
 
 /** " (3 attempts: the target shed 2)" when a probe needed retries. Records from older runs have no count. */
@@ -158,6 +169,9 @@ function outcomeFacts(outcome: CaseProbe['outcome']): string[] {
       app.bodyTruncated ? 'body cut at its bound' : '',
       app.httpVersion ? `spoken: ${app.httpVersion}` : '',
       app.acceptedOn ? `acceptance rests on: ${app.acceptedOn.replace('-', ' ')}` : '',
+      app.wwwAuthenticate ? `WWW-Authenticate: ${app.wwwAuthenticate}` : '',
+      app.requestHeaders?.length ? `sent ${app.requestHeaders.map((h) => `${h.name}: ${h.shown}`).join(', ')}` : '',
+      app.foldedHeaders?.length ? `HTTP/2 carried the repeated ${app.foldedHeaders.join(', ')} as one field` : '',
     ].filter(Boolean);
     facts.push(`  Application: ${status}${http2.length ? `; ${http2.join('; ')}` : ''}${app.bodyExcerpt ? `; body: ${JSON.stringify(app.bodyExcerpt.slice(0, 200))}` : ''}`);
   }

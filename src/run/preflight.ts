@@ -50,6 +50,15 @@ export function controlFailure(where: string, protocol: Protocol, outcome: Outco
   if (mismatch) return `${where} is the wrong protocol for this URL: ${mismatch}; no case can be judged (${describeOutcome(outcome)})`;
   if (outcome.kind === 'accepted') return `${where} accepted the valid control credential`;
   const layer = outcome.stage === 'application' ? 'the application refused it' : `the TLS layer refused it${outcome.tls.alert ? ` with the alert ${outcome.tls.alert.name}` : ' (the connection was closed after the certificate was sent)'}`;
+  const app = outcome.stage === 'application' ? outcome.app : undefined;
+  // RFC 6750 3: a Bearer challenge says the target wants a token, which is the likeliest thing missing or wrong.
+  if (app?.wwwAuthenticate && /\bBearer\b/i.test(app.wwwAuthenticate)) {
+    const sent = app.requestHeaders?.some((h) => h.name.toLowerCase() === 'authorization');
+    const hint = sent
+      ? 'check the token: --jwt-key (and --jwt-kid), --jwt-iss, --jwt-aud, --jwt-claims, or the --token given'
+      : 'it asks for a bearer token: give --jwt-key (with --jwt-iss and --jwt-aud) or --token';
+    return `${where} refused the valid control credential (${layer}: WWW-Authenticate: ${app.wwwAuthenticate}), so no case can be judged; ${hint}`;
+  }
   return `${where} refused the valid control credential (${layer}), so no case can be judged (${describeOutcome(outcome)}); check --ca-cert/--client-cert, --spiffe-id and the URL's path`;
 }
 

@@ -12,10 +12,19 @@ import type { RunningServer, ServerFlaw } from '../servers/index.js';
 import { isServerCertificateFlaw, serverCertificateFlaws } from './server-certificate-flaws.js';
 import { parseTargetUrl, type Target, type TargetKey } from '../target/target.js';
 import { loadCredentials, readCaBundle } from './inputs.js';
+import { referenceServerSpiffeId, referenceTokenAudience, referenceTokenIssuer, type RunSettings, type TokenSettings } from './settings.js';
+import { isTokenFlaw, type TokenPolicy } from '../token/verifier.js';
+import { TokenKit } from '../token/kit.js';
+import { generateSigningKey, readSigningKey } from '../token/keys.js';
+import { tokenRequest, tokenTemplateOf, tokenUnavailableReason } from '../token/request.js';
+import { derOf } from '../token/mint.js';
+import type { TokenEvidence } from '../token/evidence.js';
+import { heldInlineToken } from '../token/given-token.js';
+import { readInputText } from './inputs.js';
+import { tokenTargetKey, type TokenTargetKey } from '../target/target.js';
 import { spreadProbe, type ConnectionProbe } from '../proxy/replica-spread.js';
 import { forgedHeaders, mintForgedIdentity, type ForgedIdentity } from '../proxy/identity-headers.js';
 import type { RequestHeader } from '../probe/request-headers.js';
-import { referenceServerSpiffeId, type RunSettings } from './settings.js';
 
 /** What one probe of a case produced, for the verdict and the report. */
 export interface CaseProbe {
@@ -26,6 +35,8 @@ export interface CaseProbe {
   readonly attempts: number;
   /** With --repeat N: each of the N connections, in order; the outcome above is the one that decides (replica-spread.ts). */
   readonly connections?: readonly ConnectionProbe[];
+  /** The bearer token(s) the request carried, as evidence may show them (never the token). */
+  readonly token?: readonly TokenEvidence[];
 }
 
 /**
@@ -61,6 +72,10 @@ const missingKnowledge: Record<TargetKnowledge, string> = {
   'spiffe-authorization': "the target's SPIFFE policy is unknown: pass --spiffe-id with the ID it authorizes to check that it refuses others",
   'crl-loaded': 'the target has not been given the CRL: write it with --crl-out, load it into the target, then pass --target-has-crl',
   'server-spiffe-id': 'no --server-spiffe-id was given, so there is nothing to compare the server\'s SPIFFE ID with',
+  'jwt-issuer': 'the issuer the target trusts is unknown: pass --jwt-iss to check that it refuses another',
+  'jwt-audience': 'the audience the target expects is unknown: pass --jwt-aud to check that it refuses another',
+  'certificate-bound-tokens': 'the target is not known to require certificate-bound tokens (RFC 8705): pass --jwt-bound if it does',
+  'attacker-key-urls-reachable': "the attacker's key is served on this machine's loopback, which a remote target cannot reach: a refusal would prove nothing",
 };
 
 /** What the reference servers say after the handshake when they are asked "Hello server". */
@@ -99,6 +114,8 @@ export class RunSession {
     private readonly userCredential: ClientCredential | undefined,
     private readonly servers: readonly RunningServer[],
     private readonly log: Logger,
+    /** The run's token material, and the targets whose requests carry tokens (see TokenTargetKey). */
+    private readonly tokens?: { readonly kit: TokenKit; readonly targets: ReadonlySet<TargetKey> },
   ) {
     this.#pacer = new Pacer(settings.ratePerSecond);
   }
@@ -141,11 +158,40 @@ export class RunSession {
   unavailableReason(conformanceCase: ConformanceCase): string | undefined {
     const unknown = (conformanceCase.requires ?? []).find((fact) => !this.settings.knowledge.includes(fact));
     if (unknown) return missingKnowledge[unknown];
-    if (conformanceCase.kind !== 'client' || conformanceCase.credential.kind !== 'defect') return undefined;
+    if (conformanceCase.kind !== 'client') return undefined;
+    const tokenProblem = this.#tokenUnavailableReason(conformanceCase);
+    if (tokenProblem) return tokenProblem;
+    if (conformanceCase.credential.kind !== 'defect') return undefined;
     const template = templateOf(conformanceCase, this.pki);
     if (!template) return undefined;
     if (!this.pki.canIssue(template)) return 'needs --ca-cert and --ca-key: this certificate must be signed by the CA the target trusts';
     return this.pki.signingProblem(template);
+  }
+
+  /** Why this case's token cannot be made in this run: it needs the issuer's key, or a certificate the run cannot issue. */
+  #tokenUnavailableReason(clientCase: ClientCase): string | undefined {
+    if (!clientCase.token) return undefined;
+    if (!this.tokens) return 'a token case needs --jwt-key (or --token) and a grpcs:// or https:// target';
+    const template = tokenTemplateOf(clientCase.token, this.tokens.kit, { now: new Date() });
+    if (!template) return undefined;
+    const reason = tokenUnavailableReason(template, this.tokens.kit, { now: new Date() });
+    if (reason) return reason;
+    for (const part of [template, ...(template.secondToken ? [template.secondToken] : [])]) {
+      const to = part.binding.to;
+      if (typeof to === 'object') {
+        const other = this.unavailableReason(findClientCase(cases, to.credentialOf));
+        if (other) return `the token is bound to another client's certificate, which this run cannot make: ${other}`;
+      }
+      if (to === 'issuer-of-presented' && !this.#issuerPemOf(this.userCredential)) {
+        return "the token is bound to the client certificate's issuer, which the run does not have: give --client-cert with its chain";
+      }
+    }
+    return undefined;
+  }
+
+  /** The certificate that issued a credential: the chain it sends, or the run's CA. */
+  #issuerPemOf(credential: ClientCredential | undefined): string | undefined {
+    return credential?.chainPems[0] ?? this.pki.trustedCa?.certPem;
   }
 
   /**
@@ -288,6 +334,8 @@ export class RunSession {
     let attempts = 0;
     for (;;) {
       attempts += 1;
+      // Minted for each connection: a token lives minutes, and a retried probe must not carry a stale one.
+      const token = await this.#tokenFor(conformanceCase, protocol, credential);
       await this.#pacer.wait();
       const outcome = await probe({
         target,
@@ -299,11 +347,13 @@ export class RunSession {
         ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
         watchTls12Flight: this.#mayChooseTls12(protocol, conformanceCase),
         judgedAtHello: refusalMayPrecedeCertificate(conformanceCase),
-        ...(requestHeaders.length > 0 ? { requestHeaders } : {}),
+        ...(token || requestHeaders.length > 0 ? { requestHeaders: [...(token?.headers ?? []), ...requestHeaders] } : {}),
       });
       this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
       const delayMs = retryDelayMs(outcome, attempts);
-      if (options.retryShed === false || !shouldRetry(outcome, attempts) || !deadline.allows(delayMs + 100)) return { target, credential, outcome, attempts };
+      if (options.retryShed === false || !shouldRetry(outcome, attempts) || !deadline.allows(delayMs + 100)) {
+        return { target, credential, outcome, attempts, ...(token ? { token: token.evidence } : {}) };
+      }
       await sleep(delayMs);
     }
   }
@@ -314,6 +364,22 @@ export class RunSession {
     if (check?.kind !== 'forged') return [];
     this.#forged ??= mintForgedIdentity(this.pki, this.settings.clientSpiffeId, this.settings.serverSpiffeId);
     return forgedHeaders(check.family, check.way, await this.#forged);
+  }
+
+  /** The token a probe on this target carries: the case's, or the run's valid one for every other case; none where tokens do not apply. */
+  async #tokenFor(conformanceCase: ClientCase, protocol: TargetKey, credential: ClientCredential | undefined): Promise<Awaited<ReturnType<typeof tokenRequest>> | undefined> {
+    if (!this.tokens?.targets.has(protocol)) return undefined;
+    // A case that presents no certificate still carries the valid token, bound to the valid certificate the client would have.
+    const bindTo = credential ?? (await this.credential(controlCase(protocol)));
+    const issuerPem = this.#issuerPemOf(bindTo);
+    return tokenRequest(conformanceCase.token ?? { kind: 'valid' }, this.tokens.kit, {
+      presentedDer: bindTo ? derOf(bindTo.certPem) : undefined,
+      issuerOfPresentedDer: issuerPem ? derOf(issuerPem) : undefined,
+      credentialDerOf: async (caseId) => {
+        const other = await this.credential(findClientCase(cases, caseId));
+        return other ? derOf(other.certPem) : undefined;
+      },
+    }, { now: new Date() });
   }
 
   /** Mints the case's credential once per run; every protocol presents the same one. */
@@ -346,7 +412,7 @@ export class RunSession {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await Promise.allSettled(this.#controls.values());
-      await Promise.all(this.servers.map((s) => s.close()));
+      await Promise.all([...this.servers.map((s) => s.close()), this.tokens?.kit.close()]);
     })();
     return this.#closed;
   }
@@ -355,7 +421,7 @@ export class RunSession {
 async function startReference(settings: RunSettings, log: Logger): Promise<RunSession> {
   if (settings.target.kind !== 'reference') throw new Error('not a reference run');
   const { protocols } = settings.target;
-  const flaws = settings.target.flaws.filter((flaw): flaw is ServerFlaw => !isServerCertificateFlaw(flaw));
+  const flaws = settings.target.flaws.filter((flaw): flaw is ServerFlaw => !isServerCertificateFlaw(flaw) && !isTokenFlaw(flaw));
   const certificateFlaw = settings.target.flaws.find(isServerCertificateFlaw);
   const pki = await createRunPki({
     clientSpiffeId: settings.clientSpiffeId,
@@ -369,6 +435,8 @@ async function startReference(settings: RunSettings, log: Logger): Promise<RunSe
   // The pinned server trusts one self-signed certificate: mint it first, through the
   // session's memo, so the probes later present that very certificate.
   const pinned = protocols.includes('pinned') ? await pki.issue(pinnedTemplate(pki)) : undefined;
+  const tokenKeys = protocols.filter(isTokenTargetKey);
+  const tokens = tokenKeys.length > 0 ? await referenceTokens(settings, pki) : undefined;
   // Loaded here, not at the top: grpc-js and the servers cost ~0.2 s to load, which runs against the user's own server do not need.
   const { startReferenceServer } = await import('../servers/index.js');
   const started: Array<[TargetKey, RunningServer]> = [];
@@ -382,18 +450,51 @@ async function startReference(settings: RunSettings, log: Logger): Promise<RunSe
         crlPems: await pki.crls(),
         flaws,
         ...(key === 'pinned' && pinned ? { pinnedClientCertPems: [pinned.certPem] } : {}),
+        ...(isTokenTargetKey(key) && tokens ? { token: tokens.policy } : {}),
       };
-      started.push([key, await startReferenceServer(key === 'pinned' ? 'http2' : key, options)]);
+      started.push([key, await startReferenceServer(serverProtocolOf(key), options)]);
     }
   } catch (error) {
-    await Promise.all(started.map(([, server]) => server.close()));
+    await Promise.all([...started.map(([, server]) => server.close()), tokens?.kit.close()]);
     throw error;
   }
   for (const [key, server] of started) log.info({ url: server.url, flaws: settings.target.flaws }, `reference ${key} server listening`);
   const targets = new Map(started.map(([key, s]) => [key, parseTargetUrl(s.url, s.protocol === 'tls' ? { send: referenceRawTlsGreeting, expect: referenceRawTlsExpect } : {})] as const));
-  const session = new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, started.map(([, s]) => s), log);
+  const session = new RunSession(settings, pki, targets, pki.trustedCa.certPem, undefined, started.map(([, s]) => s), log, tokens ? { kit: tokens.kit, targets: new Set(tokenKeys) } : undefined);
   if (pinned) session.seedCredential(controlCase('pinned'), pinned);
   return session;
+}
+
+function isTokenTargetKey(key: TargetKey): key is TokenTargetKey {
+  return key === 'grpc-jwt' || key === 'http2-jwt';
+}
+
+/** The built-in server behind a target key: the pinned and token targets are HTTP/2 and gRPC servers in another mode. */
+function serverProtocolOf(key: TargetKey): RunningServer['protocol'] {
+  if (key === 'pinned' || key === 'http2-jwt') return 'http2';
+  return key === 'grpc-jwt' ? 'grpc' : key;
+}
+
+/** The built-in token servers' issuer (a key made for the run), the policy they verify with, and the kit that mints for the cases. */
+async function referenceTokens(settings: RunSettings, pki: RunPki): Promise<{ kit: TokenKit; policy: TokenPolicy }> {
+  if (settings.target.kind !== 'reference') throw new Error('not a reference run');
+  const issuer = await generateSigningKey('mtlspec-issuer');
+  const kit = await TokenKit.create({ issuer }, await pki.issue(attackerTemplate(pki)), { issuer: referenceTokenIssuer, audience: referenceTokenAudience, subject: settings.clientSpiffeId });
+  const policy: TokenPolicy = {
+    jwks: { keys: [issuer.publicJwk] },
+    issuerPublicPem: issuer.publicPem,
+    issuer: referenceTokenIssuer,
+    audience: referenceTokenAudience,
+    requireBinding: true,
+    skewSeconds: 30,
+    flaws: settings.target.flaws.filter(isTokenFlaw),
+  };
+  return { kit, policy };
+}
+
+/** The attacker's own self-signed certificate: its key signs the forged tokens, and x5u names it. Needs no CA. */
+function attackerTemplate(pki: RunPki): LeafTemplate {
+  return { ...pki.validClientTemplate(), signer: 'self', subject: 'CN=token attacker, O=mtlspec', key: 'ec-p256', uris: [], sendChain: false };
 }
 
 /** The leaf a client case presents, as the template the PKI issues it from; undefined when it presents none. */
@@ -426,7 +527,30 @@ async function startExternal(settings: RunSettings, log: Logger): Promise<RunSes
   const pki = await createRunPki({ clientSpiffeId: settings.clientSpiffeId, trustedCa: loaded.kind === 'ca' ? loaded.authority : 'none' });
   pki.prepare(templatesFor(settings, pki));
   const serverCaPem = serverCaFile ? readCaBundle(serverCaFile, '--server-ca') : undefined;
-  log.info({ url, credentials: credentials.kind, spiffeId: settings.clientSpiffeId }, 'external target');
+  log.info({ url, credentials: credentials.kind, spiffeId: settings.clientSpiffeId, tokens: settings.tokens ? 'yes' : 'no' }, 'external target');
   const userCredential = loaded.kind === 'client' ? loaded.credential : undefined;
-  return new RunSession(settings, pki, new Map([[target.protocol, target]]), serverCaPem, userCredential, [], log);
+  const targets = new Map<TargetKey, Target>([[target.protocol, target]]);
+  let tokens: { kit: TokenKit; targets: ReadonlySet<TargetKey> } | undefined;
+  if (settings.tokens && target.protocol !== 'tls') {
+    // The same URL under a second key: the token cases get a control (certificate plus token) of their own, and every case carries the token.
+    const tokenKey = tokenTargetKey(target.protocol);
+    targets.set(tokenKey, target);
+    tokens = { kit: await externalTokenKit(settings.tokens, settings.clientSpiffeId, pki), targets: new Set([target.protocol, tokenKey]) };
+  }
+  return new RunSession(settings, pki, targets, serverCaPem, userCredential, [], log, tokens);
+}
+
+/** The user's issuer key (--jwt-key) or ready token (--token, --token-file), with the claims they asked for. */
+async function externalTokenKit(tokens: TokenSettings, subject: string, pki: RunPki): Promise<TokenKit> {
+  const inline = tokens.tokenInline ? heldInlineToken() : undefined;
+  const source = tokens.keyFile
+    ? { issuer: await readSigningKey(readInputText(tokens.keyFile, '--jwt-key'), tokens.kid) }
+    : { given: tokens.tokenFile ? readInputText(tokens.tokenFile, '--token-file') : (inline ?? '') };
+  const extraClaims = tokens.extraClaimsJson ? (JSON.parse(tokens.extraClaimsJson) as Record<string, unknown>) : undefined;
+  return TokenKit.create(source, await pki.issue(attackerTemplate(pki)), {
+    subject,
+    ...(tokens.issuer !== undefined ? { issuer: tokens.issuer } : {}),
+    ...(tokens.audience !== undefined ? { audience: tokens.audience } : {}),
+    ...(extraClaims ? { extraClaims } : {}),
+  });
 }

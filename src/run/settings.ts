@@ -1,9 +1,10 @@
 import { logLevels, type LogFormat, type LogLevel } from '../log.js';
 import type { ServerFlaw } from '../servers/types.js';
 import type { ServerCertificateFlaw } from './server-certificate-flaws.js';
+import type { TokenFlaw } from '../token/verifier.js';
 
-/** A deliberate fault in the built-in servers: in how they judge clients, or in their own certificate. */
-export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw;
+/** A deliberate fault in the built-in servers: in how they judge clients or their tokens, or in their own certificate. */
+export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw | TokenFlaw;
 import type { TargetKnowledge } from '../catalogue/case.js';
 import type { TargetKey } from '../target/target.js';
 
@@ -39,6 +40,8 @@ export interface RunSettings {
   readonly caseSelectors: readonly string[];
   /** Write the client CA's CRL here (external runs with the CA key). */
   readonly crlOut?: string;
+  /** Bearer tokens on the requests (built-in token servers, or --jwt-key / --token for --target). */
+  readonly tokens?: TokenSettings;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
@@ -63,6 +66,31 @@ export type TargetSettings =
     };
 
 /**
+ * Where the run's tokens come from. Files by path, as for certificates; a
+ * token given inline (--token) is held by the CLI's process (given-token.ts)
+ * and never put in settings, which cucumber carries as world parameters.
+ */
+// A type, not an interface: world parameters must be JSON, which TypeScript checks only for type aliases.
+export type TokenSettings = {
+  /** --jwt-key: the issuer's private key, PEM or JWK. Absent for the built-in servers (the run makes one) and with a given token. */
+  readonly keyFile?: string;
+  /** --jwt-kid: the kid the target knows the issuer's key by. */
+  readonly kid?: string;
+  /** --token-file: one valid token, when the issuer's key is not at hand. */
+  readonly tokenFile?: string;
+  /** --token: the token is in given-token.ts's holder. */
+  readonly tokenInline?: boolean;
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** --jwt-claims: extra claims every minted token carries, as the JSON object text the CLI checked. */
+  readonly extraClaimsJson?: string;
+};
+
+/** The issuer and audience of the built-in token servers. */
+export const referenceTokenIssuer = 'https://issuer.mtlspec.test';
+export const referenceTokenAudience = 'https://api.mtlspec.test';
+
+/**
  * Where the valid client credential comes from. With the CA the target
  * trusts, every case can be minted; with one client credential, the cases
  * that need a leaf signed by that CA are skipped, with the reason.
@@ -80,7 +108,7 @@ export const maxTimeoutMs = 120_000;
 /** The most --repeat may be: every wait of a case is a multiple of it, and a balancer with more backends is sampled, not covered. */
 export const maxRepeat = 10;
 /** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
-export const referenceProtocols: readonly TargetKey[] = ['grpc', 'http2', 'tls', 'pinned'];
+export const referenceProtocols: readonly TargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
 
 /** Reads back the world parameters cucumber hands each worker; the CLI wrote them, so a mismatch is a bug. */
 export function readRunSettings(parameters: unknown): RunSettings {
@@ -97,6 +125,7 @@ export function readRunSettings(parameters: unknown): RunSettings {
     caseSelectors: Array.isArray(p.caseSelectors) ? p.caseSelectors : [],
     ...(typeof p.serverSpiffeId === 'string' ? { serverSpiffeId: p.serverSpiffeId } : {}),
     ...(typeof p.crlOut === 'string' ? { crlOut: p.crlOut } : {}),
+    ...(typeof p.tokens === 'object' && p.tokens !== null ? { tokens: p.tokens } : {}),
     ...(typeof p.profile === 'string' ? { profile: p.profile } : {}),
     ...(typeof p.repeat === 'number' && Number.isInteger(p.repeat) && p.repeat > 1 && p.repeat <= maxRepeat ? { repeat: p.repeat } : {}),
     ...(typeof p.identityEcho === 'string' ? { identityEcho: p.identityEcho } : {}),

@@ -13,6 +13,7 @@ import { authorizationPolicy, authorizeClient, type AuthorizationPolicy } from '
 import { listenTracked } from './listener.js';
 import { createTlsFront, type TlsFront } from './tls-front.js';
 import type { ReferenceServerOptions, RunningServer } from './types.js';
+import { verifyBearer, type TokenPolicy } from '../token/verifier.js';
 
 /** The reference gRPC server: DemoService and grpc.health.v1 behind mTLS plus a SPIFFE allow list. */
 
@@ -50,12 +51,12 @@ export async function startGrpcServer(opts: ReferenceServerOptions): Promise<Run
   const front = createTlsFront(opts, ['h2'], (socket) => injector.injectConnection(socket));
 
   server.addService(serviceDefinition(definitions, demoService), {
-    SayHello: guarded<HelloRequest, HelloResponse>(policy, front, (req) => ({
+    SayHello: guarded<HelloRequest, HelloResponse>(policy, front, opts.token, (req) => ({
       response: `Hello ${req.name}, you are ${req.age} year(s) old.`,
     })),
   });
   server.addService(serviceDefinition(definitions, healthService), {
-    Check: guarded<HealthCheckRequest, HealthCheckResponse>(policy, front, () => ({ status: 'SERVING' })),
+    Check: guarded<HealthCheckRequest, HealthCheckResponse>(policy, front, opts.token, () => ({ status: 'SERVING' })),
   });
 
   const listener = await listenTracked(front.server, host, opts.port ?? 0);
@@ -96,7 +97,7 @@ function serviceDefinition(definitions: PackageDefinition, name: string): Servic
  * caller's identity is what the front's verification established for the
  * connection, found by the peer address grpc-js reports for the call.
  */
-function guarded<Req, Res>(policy: AuthorizationPolicy, front: TlsFront, handler: (req: Req) => Res): handleUnaryCall<Req, Res> {
+function guarded<Req, Res>(policy: AuthorizationPolicy, front: TlsFront, tokenPolicy: TokenPolicy | undefined, handler: (req: Req) => Res): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const identity = front.identityOf(call.getPeer());
     const decision = identity === undefined
@@ -106,6 +107,15 @@ function guarded<Req, Res>(policy: AuthorizationPolicy, front: TlsFront, handler
       callback({ code: status.PERMISSION_DENIED, details: decision.reason }, null);
       return;
     }
-    callback(null, handler(call.request));
+    if (!tokenPolicy) {
+      callback(null, handler(call.request));
+      return;
+    }
+    // Metadata keeps a repeated key as several values: joined, they are no longer one Bearer token, as RFC 6750 2.1 wants.
+    const authorization = call.metadata.get('authorization').map(String).join(', ');
+    void verifyBearer(authorization || undefined, identity?.certificate?.raw, tokenPolicy).then((token) => {
+      if (token.ok) callback(null, handler(call.request));
+      else callback({ code: status.UNAUTHENTICATED, details: `${token.error ?? 'unauthorized'}: ${token.description}` }, null);
+    });
   };
 }

@@ -4,6 +4,7 @@ import { listenTracked } from './listener.js';
 import { authorizationPolicy, authorizeClient, type AuthorizationPolicy } from './client-identity.js';
 import { createTlsFront, peerKey, type TlsFront } from './tls-front.js';
 import type { ReferenceServerOptions, RunningServer } from './types.js';
+import { bearerChallenge, verifyBearer, type TokenPolicy } from '../token/verifier.js';
 
 /** The reference HTTP/2 server: `GET /hello` behind mTLS plus a SPIFFE allow list. */
 
@@ -27,7 +28,7 @@ export async function startHttp2Server(opts: ReferenceServerOptions): Promise<Ru
   });
   // Without ALPN h2 a client would otherwise hang until Node's 10 s timeout.
   server.on('unknownProtocol', (socket) => socket.destroy());
-  server.on('stream', (stream, headers) => handleStream(stream, headers, policy, front));
+  server.on('stream', (stream, headers) => void handleStream(stream, headers, policy, front, opts.token));
 
   const listener = await listenTracked(front.server, host, opts.port ?? 0, () => {
     for (const session of sessions) session.destroy();
@@ -42,12 +43,13 @@ export async function startHttp2Server(opts: ReferenceServerOptions): Promise<Ru
   };
 }
 
-function handleStream(
+async function handleStream(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   policy: AuthorizationPolicy,
   front: TlsFront,
-): void {
+  tokenPolicy: TokenPolicy | undefined,
+): Promise<void> {
   // A client resetting its stream must not surface as an unhandled error.
   stream.on('error', () => undefined);
 
@@ -61,6 +63,13 @@ function handleStream(
   if (!decision.allowed) {
     respondJson(stream, 403, { error: decision.reason });
     return;
+  }
+  if (tokenPolicy) {
+    const token = await verifyBearer(headers.authorization, identity?.certificate?.raw, tokenPolicy);
+    if (!token.ok) {
+      respondJson(stream, token.status, { error: token.error ?? 'unauthorized', error_description: token.description }, { 'www-authenticate': bearerChallenge(token) });
+      return;
+    }
   }
   if (headers[':path'] !== '/hello') {
     respondJson(stream, 404, { error: `no such path: ${String(headers[':path'])}` });

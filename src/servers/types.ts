@@ -1,3 +1,5 @@
+import type { TokenPolicy } from '../token/verifier.js';
+
 /**
  * What a reference server needs and what it gives back. The reference servers
  * (gRPC, HTTP/2 and raw TLS) share this contract so the suite's hooks and the `serve`
@@ -70,6 +72,11 @@ export interface ReferenceServerOptions {
   allowedSpiffeIds: readonly string[];
   /** Flaws to switch on; empty for the correct server. */
   flaws: readonly ServerFlaw[];
+  /**
+   * Token mode (gRPC and HTTP/2): every request must also carry a bearer
+   * token that verifies under this policy, bound to the client's certificate.
+   */
+  token?: TokenPolicy;
   /** Loopback address to bind; default 127.0.0.1. */
   host?: string;
   /** Port; default 0 (ephemeral). */

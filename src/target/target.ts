@@ -135,9 +135,20 @@ export function alpnOffer(target: Target): string[] {
  * servers, an HTTP/2 server that trusts pinned self-signed client
  * certificates instead of a CA (a different trust model, with its own control).
  */
-export type TargetKey = Protocol | 'pinned';
+export type TargetKey = Protocol | 'pinned' | TokenTargetKey;
 
-export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2' };
+/**
+ * A gRPC or HTTP/2 target whose requests carry bearer tokens: the built-in
+ * servers in token mode, or the user's target run with --jwt-key or --token.
+ * Its own key, so token cases have a control (certificate plus valid token) of their own.
+ */
+export type TokenTargetKey = 'grpc-jwt' | 'http2-jwt';
+
+export function tokenTargetKey(protocol: 'grpc' | 'http2'): TokenTargetKey {
+  return protocol === 'grpc' ? 'grpc-jwt' : 'http2-jwt';
+}
+
+export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2', 'grpc-jwt': 'gRPC + JWT', 'http2-jwt': 'HTTP/2 + JWT' };
 
 export function targetKeyFromLabel(label: string): TargetKey {
   const found = (Object.keys(targetLabels) as TargetKey[]).find((key) => targetLabels[key] === label);

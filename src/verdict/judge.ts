@@ -108,6 +108,9 @@ export function judge(testCase: ClientCase, first: Outcome | undefined, bracket:
   if (flight?.certificate === 'not-sendable') {
     return verdict('inconclusive', `${describeNotPresented(flight)}; whatever the target did, it did not judge this certificate`);
   }
+  if (outcome.kind === 'rejected' && testCase.token && outcome.stage !== 'application') {
+    return verdict('inconclusive', `the target refused at the ${outcome.stage.replace('-', ' ')}, before the request and its token were read (${outcome.detail}): the refusal is not a judgement of the token`);
+  }
   if (outcome.kind === 'rejected') {
     const byProtocol = refusalMayPrecedeCertificate(testCase);
     if (flight?.flightSent !== true && !byProtocol) {
@@ -156,7 +159,9 @@ export function judge(testCase: ClientCase, first: Outcome | undefined, bracket:
     return verdict(...weakenForLevel(testCase, 'failed', why, options), false);
   }
   if (alert && !alert.matches) {
-    const why = `the target refused as it must, but ${alert.observed ? `with the alert ${alert.observed}` : 'without an alert'}; RFC 8446 6.2 says it SHOULD send ${alert.expected.join(' or ')}`;
+    const why = testCase.token
+      ? `the target refused as it must, but with ${alert.observed ?? 'no status'}; RFC 6750 3.1 says it SHOULD answer ${alert.expected.join(' or ')}`
+      : `the target refused as it must, but ${alert.observed ? `with the alert ${alert.observed}` : 'without an alert'}; RFC 8446 6.2 says it SHOULD send ${alert.expected.join(' or ')}`;
     return verdict(options.strict ? 'failed' : 'warning', why, true);
   }
   const weak = weakAcceptance(testCase.expect === 'rejected' ? before : outcome);
@@ -215,9 +220,16 @@ function alertCheck(testCase: ClientCase, outcome: Outcome): Verdict['alert'] {
   return { expected: [...testCase.expectedAlerts, ...appRefusals], observed, matches };
 }
 
-/** "HTTP 403" or "gRPC PERMISSION_DENIED": the refusal as the application said it. */
+/** "HTTP 403", "HTTP 401 invalid_token" or "gRPC PERMISSION_DENIED": the refusal as the application said it. */
 function applicationSignal(outcome: Outcome): string | undefined {
   const app = outcome.kind === 'unreachable' ? undefined : outcome.app;
   if (app?.grpcStatusName !== undefined) return `gRPC ${app.grpcStatusName}`;
-  return app?.httpStatus !== undefined ? `HTTP ${app.httpStatus}` : undefined;
+  if (app?.httpStatus === undefined) return undefined;
+  const bearerError = bearerErrorOf(app.wwwAuthenticate);
+  return bearerError ? `HTTP ${app.httpStatus} ${bearerError}` : `HTTP ${app.httpStatus}`;
+}
+
+/** The error code of a Bearer challenge (RFC 6750 3): WWW-Authenticate: Bearer error="invalid_token". */
+function bearerErrorOf(challenge: string | undefined): string | undefined {
+  return challenge === undefined ? undefined : /\bBearer\b[^]*?\berror="?([A-Za-z_]+)"?/i.exec(challenge)?.[1];
 }

@@ -1,0 +1,147 @@
+import { constants, createHash, createHmac, sign as signBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { base64url } from 'jose';
+import type { SigningKey } from './keys.js';
+import type { TokenBinding, TokenTemplate } from './template.js';
+
+/** The attacker's key and where the run serves its public half (jku, x5u). */
+export interface AttackerKey {
+  readonly key: SigningKey;
+  /** A self-signed certificate of that key, PEM: what x5u points at. */
+  readonly certPem: string;
+}
+
+/** Everything minting needs beyond the template: keys, and the certificates a binding may name. */
+export interface MintInputs {
+  /** The issuer's key; undefined when the run has only a given token. */
+  readonly issuer: SigningKey | undefined;
+  readonly attacker: AttackerKey;
+  /** The token given with --token / --token-file, when that is the run's valid token. */
+  readonly given: GivenToken | undefined;
+  /** URLs that serve the attacker's JWKS and certificate (jku, x5u). */
+  readonly attackerUrls: { readonly jwks: string; readonly certificate: string };
+  /** DER of the certificate this probe presents, and of its issuer. */
+  readonly presentedDer: Buffer | undefined;
+  readonly issuerOfPresentedDer: Buffer | undefined;
+  /** DER of the certificate another case presents (the binding's credentialOf). */
+  readonly credentialDerOf: (caseId: string) => Promise<Buffer | undefined>;
+}
+
+/** A user's token, split: what the run may re-send and what a case may change (and then only re-sign with the issuer key). */
+export interface GivenToken {
+  readonly compact: string;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Why this template cannot be minted in this run; undefined when it can. */
+export class TokenMintError extends Error {}
+
+/** The compact JWS of a template (and of its second token), or a TokenMintError saying what the run lacks. */
+export async function mintToken(template: TokenTemplate, inputs: MintInputs): Promise<{ compact: string; second?: string }> {
+  const compact = await mintOne(template, inputs);
+  if (!template.secondToken) return { compact };
+  return { compact, second: await mintOne(template.secondToken, inputs) };
+}
+
+async function mintOne(template: Omit<TokenTemplate, 'secondToken'>, inputs: MintInputs): Promise<string> {
+  const claims = await withBinding(template.claims, template.binding, inputs);
+  const header = headerFor(template, inputs);
+  switch (template.signer) {
+    case 'given': {
+      const given = inputs.given;
+      if (!given) throw new Error('a given-token template in a run without --token');
+      if (!sameJson(header, given.header) || !sameJson(claims, given.claims)) {
+        throw new TokenMintError('needs --jwt-key: this token must be signed again by the issuer after a change, and only a ready token was given');
+      }
+      return template.tamperSignature ? tamper(given.compact) : given.compact;
+    }
+    case 'unsigned':
+      return `${encodePart(header)}.${encodePart(claims)}.`;
+    case 'hmac-with-issuer-public-key': {
+      if (!inputs.issuer) throw new TokenMintError("needs --jwt-key: the attack signs with the issuer's public key, which a ready token does not carry");
+      return sign(header, claims, { hmacSecret: inputs.issuer.publicPem }, template.tamperSignature);
+    }
+    case 'attacker':
+      return sign(header, claims, { key: inputs.attacker.key.privateKey, alg: inputs.attacker.key.alg }, template.tamperSignature);
+    case 'issuer': {
+      if (!inputs.issuer) throw new TokenMintError('needs --jwt-key: this token must be signed by the issuer, and only a ready token was given');
+      return sign(header, claims, { key: inputs.issuer.privateKey, alg: inputs.issuer.alg }, template.tamperSignature);
+    }
+  }
+}
+
+/** The header as sent: the attacker's key or its URL where the template puts it. */
+function headerFor(template: Omit<TokenTemplate, 'secondToken'>, inputs: MintInputs): Record<string, unknown> {
+  const header: Record<string, unknown> = { ...template.header };
+  if (template.signer === 'attacker') {
+    const attacker = inputs.attacker.key;
+    header['alg'] = attacker.alg;
+    header['kid'] = attacker.kid;
+    if (template.attackerKeyIn === 'jwk') header['jwk'] = attacker.publicJwk;
+    if (template.attackerKeyIn === 'jku') header['jku'] = inputs.attackerUrls.jwks;
+    if (template.attackerKeyIn === 'x5u') header['x5u'] = inputs.attackerUrls.certificate;
+  }
+  return header;
+}
+
+async function withBinding(claims: Readonly<Record<string, unknown>>, binding: TokenBinding, inputs: MintInputs): Promise<Record<string, unknown>> {
+  if (binding.to === 'as-given') return { ...claims };
+  const { cnf: _dropped, ...rest } = claims;
+  if (binding.to === 'none') return rest;
+  const der =
+    binding.to === 'presented' ? inputs.presentedDer
+    : binding.to === 'issuer-of-presented' ? inputs.issuerOfPresentedDer
+    : await inputs.credentialDerOf(binding.to.credentialOf);
+  if (!der) throw new TokenMintError(`needs the certificate the token is bound to (${typeof binding.to === 'string' ? binding.to : `that of ${binding.to.credentialOf}`}), which this run cannot make`);
+  return { ...rest, cnf: { 'x5t#S256': certificateThumbprint(der, binding.encoding) } };
+}
+
+/** RFC 8705 3.1: the base64url SHA-256 of the certificate's DER; hex is the encoding some verifiers wrongly accept. */
+export function certificateThumbprint(der: Buffer, encoding: 'base64url' | 'hex' = 'base64url'): string {
+  return createHash('sha256').update(der).digest(encoding);
+}
+
+/** DER of a PEM certificate. */
+export function derOf(pem: string): Buffer {
+  return new X509Certificate(pem).raw;
+}
+
+/**
+ * Signs the JWS by hand (RFC 7515 5.1) with node:crypto, not with jose:
+ * jose rightly refuses to sign some headers a case needs on the wire (an
+ * unknown crit parameter). The verifying side, where correctness matters
+ * to the user, is jose's; test/token.test.ts checks jose accepts what this signs.
+ */
+function sign(header: Record<string, unknown>, claims: Record<string, unknown>, signer: { key: KeyObject; alg: string } | { hmacSecret: string }, tamperSignature = false): string {
+  const input = `${encodePart(header)}.${encodePart(claims)}`;
+  const signature = 'hmacSecret' in signer ? createHmac('sha256', signer.hmacSecret).update(input).digest() : signatureOf(input, signer.key, signer.alg);
+  const compact = `${input}.${base64url.encode(signature)}`;
+  return tamperSignature ? tamper(compact) : compact;
+}
+
+/** RFC 7518 3: ECDSA as r||s (not DER), RSASSA-PKCS1-v1_5, RSASSA-PSS with a salt the hash's length, and Ed25519. */
+function signatureOf(input: string, key: KeyObject, alg: string): Buffer {
+  const data = Buffer.from(input);
+  const hash = `sha${alg.slice(2)}`;
+  if (alg === 'EdDSA') return signBytes(null, data, key);
+  if (alg.startsWith('ES')) return signBytes(hash, data, { key, dsaEncoding: 'ieee-p1363' });
+  if (alg.startsWith('PS')) return signBytes(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  return signBytes(hash, data, key);
+}
+
+/** Flips one bit in the middle of the signature: the token stays well formed, its signature no longer verifies. */
+function tamper(compact: string): string {
+  const [head = '', body = '', signature = ''] = compact.split('.');
+  const bytes = base64url.decode(signature);
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = (bytes[middle] ?? 0) ^ 0x01;
+  return `${head}.${body}.${base64url.encode(bytes)}`;
+}
+
+function encodePart(value: Record<string, unknown>): string {
+  return base64url.encode(JSON.stringify(value));
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
