@@ -35,12 +35,14 @@ conformance: build
 test: build
 	$(NODE) --test dist/test/*.test.js
 
-## Performance: wall time of the catalogue, probe and PKI costs, mtlspec vs the same cases by hand.
-## Prints a table and writes reports/bench.json (see bench/README.md). About a minute.
+## Performance: wall time of the catalogue, probe and PKI costs, mtlspec vs the same cases by hand;
+## then a fleet of loopback targets at several --concurrency values (bench/fleet.ts).
+## Prints tables and writes reports/bench.json and reports/bench-fleet.json (see bench/README.md).
 bench: build
 	bench/ensure-tools.sh
 	npx tsc -p bench/tsconfig.json
 	$(NODE) dist/bench/bench.js
+	$(NODE) dist/bench/fleet.js
 
 clean:
 	rm -rf dist

@@ -57,7 +57,7 @@ describe('the catalogue', () => {
     }
   });
 
-  it('every case runs on gRPC and HTTP/2, and on raw TLS unless it is about HTTP/2 itself; pinned cases on the pinned server, token cases on both token targets; balancer and proxy cases on HTTP', () => {
+  it('every case runs on gRPC and HTTP/2, and on raw TLS unless it is about HTTP/2 itself; pinned cases on the pinned server; token cases on both token targets; balancer and proxy cases on HTTP', () => {
     for (const c of cases) {
       const protocols = new Set(rows.filter((r) => r.caseId === c.id).map((r) => r.protocolTag));
       const tokenCase = c.kind === 'client' && c.token !== undefined;

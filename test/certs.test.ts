@@ -273,6 +273,8 @@ describe('mtlspec certs command', () => {
       'spiffe-id': 'spiffe://example.org/client',
       key: 'ec-p256',
       force: false,
+      p12: false,
+      'p12-password-env': undefined,
     };
   }
 

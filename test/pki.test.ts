@@ -234,6 +234,14 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
     assert.deepEqual(openssl.verify(leaf, { crls }), ['path length constraint exceeded']);
   });
 
+  it('name-constrained-intermediate: a critical nameConstraints extension permitting example.com; a leaf naming localhost breaks it', async () => {
+    const issuer = parsed((await issue({ signer: 'name-constrained-intermediate' })).chainPems[0] ?? '').peculiar;
+    const constraints = issuer.extensions.find((e) => e.type === '2.5.29.30');
+    assert.equal(constraints?.critical, true);
+    assert.deepEqual(openssl.verify(await issue({ signer: 'name-constrained-intermediate', dnsNames: ['localhost'] })), ['permitted subtree violation']);
+    assert.deepEqual(openssl.verify(await issue({ signer: 'name-constrained-intermediate', dnsNames: ['api.example.com'] })), ['OK'], 'a name inside the subtree is fine');
+  });
+
   it('issuer-not-ca: CA:FALSE with keyCertSign signs the leaf', async () => {
     const leaf = await issue({ signer: 'issuer-not-ca' });
     const issuer = parsed(leaf.chainPems[0] ?? '').peculiar;
@@ -315,14 +323,14 @@ describe('run PKI: authorities, signatures, extensions and revocation', () => {
   });
 
   it('CRLs: the trusted CA\'s lists the revoked serial; every CA below it has an empty one; all parse', () => {
-    assert.equal(crls.length, 7);
+    assert.equal(crls.length, 8);
     const texts = crls.map((crl, i) => execFileSync('openssl', ['crl', '-noout', '-text', '-in', openssl.write(`crl-${i}.pem`, crl)], { encoding: 'utf8' }));
     assert.match(texts[0] ?? '', /Issuer: CN = mtlspec test CA, O = mtlspec/);
     assert.match(texts[0] ?? '', /Serial Number: [0-9A-F]{32}/);
     assert.match(texts[0] ?? '', /Next Update: .*/);
     for (const text of texts.slice(1)) assert.match(text, /No Revoked Certificates/);
     const issuers = texts.map((text) => /Issuer: (.+)/.exec(text)?.[1]);
-    assert.equal(new Set(issuers).size, 7, 'one CRL per CA');
+    assert.equal(new Set(issuers).size, 8, 'one CRL per CA');
     for (const crl of crls) assert.match(crl, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
   });
 

@@ -128,6 +128,6 @@ export function findClientCase(catalogue: readonly ConformanceCase[], id: string
  * Cases selected the way h2spec selects tests: an exact id, or a prefix that
  * ends at a "/" boundary ("x509/validity" selects both validity cases).
  */
-export function selectCases(catalogue: readonly ConformanceCase[], selectors: readonly string[]): ConformanceCase[] {
+export function selectCases<C extends { readonly id: string }>(catalogue: readonly C[], selectors: readonly string[]): C[] {
   return catalogue.filter((c) => selectors.some((s) => c.id === s || c.id.startsWith(`${s.replace(/\/$/, '')}/`)));
 }

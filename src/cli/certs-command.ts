@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
 import { generatePkiFiles, OverwriteRefusedError, type CertgenOptions, type GeneratedFiles } from '../pki/certgen.js';
+import path from 'node:path';
 import { InputError } from '../run/inputs.js';
+import { p12Password } from '../run/p12-password.js';
 import { ExitCode } from './exit-codes.js';
 import { spiffeIdProblem } from './spiffe-id.js';
 
@@ -27,6 +29,8 @@ export interface CertsArguments {
   'spiffe-id': string;
   key: CertsKeyAlgorithm;
   force: boolean;
+  p12: boolean;
+  'p12-password-env': string | undefined;
 }
 
 const maxDays = 3650;
@@ -53,18 +57,23 @@ export function certsOptions(yargs: Argv): Argv<CertsArguments> {
     })
     .option('key', { choices: certsKeyAlgorithms, default: 'ec-p256' as CertsKeyAlgorithm, describe: 'Key algorithm of all three keys' })
     .option('force', { type: 'boolean', default: false, describe: 'Overwrite PEM files already in --out' })
+    .option('p12', { type: 'boolean', default: false, describe: 'Also write client.p12: the client key, certificate and CA as PKCS#12' })
+    .option('p12-password-env', { type: 'string', describe: "With --p12: the environment variable holding client.p12's password; without it the password is asked on the terminal" })
     .example('$0 certs --out pki', 'CA, server and client PEM files for localhost, 127.0.0.1 and ::1')
     .example('$0 certs --out pki --hosts api.internal 10.0.0.7 --key ec-p384 --days 30', 'A server certificate for your own host, P-384 keys, 30 days')
     .example('$0 certs --out pki --spiffe-id spiffe://prod.example.com/ns/web/sa/frontend', 'A client certificate carrying your workload\'s SPIFFE ID')
-    .example('$0 certs --out pki --force', 'Replace an existing set') as unknown as Argv<CertsArguments>;
+    .example('$0 certs --out pki --force', 'Replace an existing set')
+    .example('P12_PASS=... $0 certs --out pki --p12 --p12-password-env P12_PASS', 'Also client.p12, for --client-p12 or a browser') as unknown as Argv<CertsArguments>;
 }
 
 /** `write` is a parameter so tests can read what the command prints. */
 export async function certsCommand(argv: CertsArguments, write = (text: string): void => void process.stdout.write(text)): Promise<number> {
   validateCertsArguments(argv);
+  if (argv['p12-password-env'] !== undefined && !argv.p12) throw new InputError('--p12-password-env needs --p12');
+  const p12Password = argv.p12 ? await newP12Password(argv) : undefined;
   let files: GeneratedFiles;
   try {
-    files = await generatePkiFiles(argv.out, certgenOptionsFrom(argv));
+    files = await generatePkiFiles(argv.out, { ...certgenOptionsFrom(argv), ...(p12Password !== undefined ? { p12Password } : {}) });
   } catch (error) {
     throw asInputError(error, argv.out) ?? error;
   }
@@ -84,6 +93,15 @@ export function certgenOptionsFrom(argv: CertsArguments): CertgenOptions {
     key: argv.key,
     overwrite: argv.force,
   };
+}
+
+/** client.p12's password, as --client-p12 reads one: never a flag's value. */
+async function newP12Password(argv: CertsArguments): Promise<string> {
+  const passwordEnv = argv['p12-password-env'];
+  const password = await p12Password({ flag: '--p12', file: path.join(argv.out, 'client.p12'), ...(passwordEnv !== undefined ? { passwordEnv } : {}) });
+  // OpenSSL reads an empty PKCS#12 password in two ways (empty or absent), so a file made with one may not open.
+  if (password === '') throw new InputError('--p12 needs a non-empty password');
+  return password;
 }
 
 /** What the command prints: the files with their roles, then commands to paste. */

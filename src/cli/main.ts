@@ -6,9 +6,12 @@ import { offerPrewarmedRsa2048, type KeyPair } from '../pki/prewarm.js';
 import { InputError } from '../run/inputs.js';
 import { defaultConfigNames, loadConfigFile } from './config-file.js';
 import { certsCommand, certsOptions, type CertsArguments } from './certs-command.js';
+import { clientCommand, clientOptions, type ClientArguments } from './client-command.js';
 import { ExitCode } from './exit-codes.js';
 import { serveCommand, serveOptions, type ServeArguments } from './serve-command.js';
 import { runCommand, runOptions, type RunArguments } from './run-command.js';
+import { fleetOptions, isFleetRun, type FleetArguments } from '../fleet/fleet-options.js';
+import { mergeOptions, type MergeArguments } from '../fleet/merge-options.js';
 
 /** What bin/mtlspec.js may start before the CLI's code has loaded. */
 export interface CliHead {
@@ -42,7 +45,12 @@ export async function runCli(args: string[], head: CliHead = {}): Promise<void> 
   }
 }
 
-type Parsed = ({ command: 'run' } & RunArguments) | ({ command: 'certs' } & CertsArguments) | ({ command: 'serve' } & ServeArguments);
+type Parsed =
+  | ({ command: 'run' } & RunArguments & FleetArguments)
+  | ({ command: 'merge' } & MergeArguments)
+  | ({ command: 'certs' } & CertsArguments)
+  | ({ command: 'serve' } & ServeArguments)
+  | ({ command: 'client' } & ClientArguments);
 
 async function main(args: string[]): Promise<number> {
   const parsed = await parse(args);
@@ -50,11 +58,16 @@ async function main(args: string[]): Promise<number> {
   if (!parsed) return ExitCode.passed;
   switch (parsed.command) {
     case 'run':
+      if (isFleetRun(parsed)) return (await import('../fleet/fleet-command.js')).fleetCommand(parsed);
       return runCommand(parsed);
+    case 'merge':
+      return (await import('../fleet/merge-command.js')).mergeCommand(parsed);
     case 'certs':
       return certsCommand(parsed);
     case 'serve':
       return serveCommand(parsed);
+    case 'client':
+      return clientCommand(parsed);
   }
 }
 
@@ -68,7 +81,7 @@ async function main(args: string[]): Promise<number> {
  */
 async function parse(args: string[]): Promise<Parsed | undefined> {
   if (args[0] === 'run') {
-    const argv = await runOptions(yargs(args.slice(1)).scriptName('mtlspec').strict().help().version(packageVersion()).wrap(helpWidth()).fail(failWithInputError))
+    const argv = await fleetOptions(runOptions(yargs(args.slice(1)).scriptName('mtlspec').strict().help().version(packageVersion()).wrap(helpWidth()).fail(failWithInputError)))
       .usage(`$0 run [options]\n\n${runDescription}`)
       .option('config', { type: 'string', describe: `Config file (JSON or YAML) whose keys are the long option names; default: ${defaultConfigNames.join(', ')} in the current directory` })
       .config(loadConfigFile(explicitConfigPath(args)))
@@ -82,7 +95,9 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .command('run', runDescription)
     .command('certs', 'Write a ready mTLS test PKI (CA, server and client certificates and keys) as PEM files', certsOptions)
     .command('serve <protocol>', 'Run one built-in reference server (grpc, http2 or tls) until Ctrl-C, with its PKI on disk', serveOptions)
-    .demandCommand(1, 'name a command: run, certs or serve')
+    .command('client', 'Test an mTLS client: mtlspec plays a hostile server, one defective server certificate per case (--exec or --listen)', clientOptions)
+    .command('merge <dirs..>', "Join the reports of a fleet's shards (run --inventory --shard I/N) into one fleet report and exit code", mergeOptions)
+    .demandCommand(1, 'name a command: run, client, certs, serve or merge')
     .strict()
     .help()
     .version(packageVersion())
@@ -90,7 +105,7 @@ async function parse(args: string[]): Promise<Parsed | undefined> {
     .fail(failWithInputError)
     .parseAsync();
   const [command] = argv._;
-  if (command !== 'certs' && command !== 'serve') return undefined;
+  if (command !== 'certs' && command !== 'serve' && command !== 'merge' && command !== 'client') return undefined;
   // yargs applied the command's builder, so argv holds exactly that command's arguments.
   return { ...argv, command } as unknown as Parsed;
 }

@@ -50,6 +50,9 @@ export interface RunArguments extends TokenArguments {
   'ca-key': string | undefined;
   'client-cert': string | undefined;
   'client-key': string | undefined;
+  'client-p12': string | undefined;
+  'ca-p12': string | undefined;
+  'p12-password-env': string | undefined;
   'server-ca': string | undefined;
   servername: string | undefined;
   'spiffe-id': string | undefined;
@@ -92,7 +95,7 @@ export interface RunArguments extends TokenArguments {
  * cucumber as an internal error, and an unbalanced one such as
  * "@x) or (@grpc" could even escape the protocol filter it is put in.
  */
-function validateTags(tags: string): void {
+export function validateTags(tags: string): void {
   try {
     parseTagExpression(tags);
   } catch (error) {
@@ -102,7 +105,7 @@ function validateTags(tags: string): void {
 }
 
 const singleValueFlags = [
-  'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername',
+  'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername',
   'spiffe-id', 'send', 'expect', 'report-dir', 'timeout', 'rate', 'repeat', 'identity-echo', 'backend', 'tags', 'log-level', 'log-format', 'server-spiffe-id', 'crl-out', 'profile', 'baseline', 'write-baseline',
   ...tokenSingleValueFlags,
 ] as const satisfies ReadonlyArray<keyof RunArguments>;
@@ -117,6 +120,9 @@ export function runOptions(yargs: Argv): Argv<RunArguments> {
     .option('ca-key', { type: 'string', describe: "PEM private key of that CA; kept in memory, never written or logged" })
     .option('client-cert', { type: 'string', describe: 'PEM of one valid client certificate (and any intermediates after it), instead of a CA' })
     .option('client-key', { type: 'string', describe: 'PEM private key of --client-cert' })
+    .option('client-p12', { type: 'string', describe: 'PKCS#12 (.p12/.pfx) file of one valid client credential (key, certificate, intermediates), instead of --client-cert/--client-key' })
+    .option('ca-p12', { type: 'string', describe: 'PKCS#12 file of a client-issuing CA the target trusts (key and certificate), instead of --ca-cert/--ca-key' })
+    .option('p12-password-env', { type: 'string', describe: 'The environment variable holding the PKCS#12 password; without it the password is asked on the terminal' })
     .option('server-ca', { type: 'string', describe: "PEM of the CA(s) that issued the target's own certificate (default: system roots)" })
     .option('servername', { type: 'string', describe: 'TLS server name (SNI) and the name the server certificate must match, when not the URL host' })
     .option('spiffe-id', {
@@ -230,7 +236,7 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
   };
 
   const externalOnly = [
-    ...(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'server-ca', 'servername', 'send', 'expect'] as const).filter((flag) => argv[flag] !== undefined),
+    ...(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername', 'send', 'expect'] as const).filter((flag) => argv[flag] !== undefined),
     ...httpFlags(argv),
     ...givenTokenFlags(argv),
   ];
@@ -250,11 +256,11 @@ export async function settingsFromArguments(argv: RunArguments): Promise<RunSett
     };
   }
   if (argv.flaw.length > 0) throw new InputError('--flaw applies to the built-in servers only, not to --target');
+  let parsedTarget;
   if (argv.backend !== undefined) {
     const problem = backendUrlProblem(argv.backend);
     if (problem) throw new InputError(`--backend "${argv.backend}" ${problem}`);
   }
-  let parsedTarget;
   try {
     parsedTarget = parseTargetUrl(argv.target, { ...(argv.send !== undefined ? { send: argv.send } : {}), ...(argv.expect !== undefined ? { expect: argv.expect } : {}), ...(http ? { http } : {}) });
   } catch (error) {
@@ -300,10 +306,16 @@ function httpChoice(argv: RunArguments): 'http1' | 'http2' | undefined {
 function credentialSource(argv: RunArguments): CredentialSource {
   const ca = pair(argv, 'ca-cert', 'ca-key');
   const client = pair(argv, 'client-cert', 'client-key');
-  if (ca && client) throw new InputError('give either --ca-cert/--ca-key or --client-cert/--client-key, not both');
+  const given = [...(ca ? ['--ca-cert/--ca-key'] : []), ...(client ? ['--client-cert/--client-key'] : []), ...(['ca-p12', 'client-p12'] as const).filter((flag) => argv[flag] !== undefined).map((flag) => `--${flag}`)];
+  if (given.length > 1) throw new InputError(`give one credential: ${given.join(' or ')}, not ${given.length > 2 ? 'several' : 'both'}`);
+  const passwordEnv = argv['p12-password-env'];
+  if (passwordEnv !== undefined && argv['ca-p12'] === undefined && argv['client-p12'] === undefined) throw new InputError('--p12-password-env needs --client-p12 or --ca-p12');
+  const p12 = (file: string): { p12File: string; passwordEnv?: string } => ({ p12File: file, ...(passwordEnv !== undefined ? { passwordEnv } : {}) });
   if (ca) return { kind: 'ca', ...ca };
   if (client) return { kind: 'client', ...client };
-  throw new InputError('--target needs a client credential the target trusts: --ca-cert and --ca-key, or --client-cert and --client-key');
+  if (argv['ca-p12'] !== undefined) return { kind: 'ca', ...p12(argv['ca-p12']) };
+  if (argv['client-p12'] !== undefined) return { kind: 'client', ...p12(argv['client-p12']) };
+  throw new InputError('--target needs a client credential the target trusts: --ca-cert and --ca-key, or --client-cert and --client-key (or --ca-p12, --client-p12)');
 }
 
 function pair(argv: RunArguments, certFlag: 'ca-cert' | 'client-cert', keyFlag: 'ca-key' | 'client-key'): { certFile: string; keyFile: string } | undefined {
@@ -315,7 +327,7 @@ function pair(argv: RunArguments, certFlag: 'ca-cert' | 'client-cert', keyFlag: 
 }
 
 /** Cucumber selects scenarios by name; each scenario's name holds its case id followed by " (". */
-function namePatterns(selectors: readonly string[]): string[] {
+export function namePatterns(selectors: readonly string[]): string[] {
   return selectors.map((selector) => ` ${selector.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\S*)? \\(`);
 }
 
@@ -360,7 +372,7 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
     say(`mtlspec: built-in reference servers (${target.protocols.map((p) => targetLabels[p]).join(', ')})${flaws}`);
   } else {
     const tokens = settings.tokens ? `, and ${settings.tokens.keyFile !== undefined ? 'tokens signed with --jwt-key' : `the token from ${settings.tokens.tokenFile !== undefined ? '--token-file' : '--token'}`}` : '';
-    say(`mtlspec: ${target.url} with ${target.credentials.kind === 'ca' ? 'the CA from --ca-cert' : 'the client credential from --client-cert'}${tokens}`);
+    say(`mtlspec: ${target.url} with ${credentialPhrase(target.credentials)}${tokens}`);
     const check = await preflight(settings);
     if (!check.ok) {
       process.stderr.write(`mtlspec: ${check.reason}\n`);
@@ -427,6 +439,11 @@ async function runInto(reportDir: ReportDir, settings: RunSettings, argv: RunArg
   if (backendChecks && settings.backend) for (const line of backendLines(settings.backend, backendChecks)) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summaryLine(run.results, run.wallMs, reports.html)}\n`);
   return exitWithBackend(gatedExitCode(gate), backendChecks ?? [], ExitCode);
+}
+
+function credentialPhrase(source: CredentialSource): string {
+  const from = 'p12File' in source ? `--${source.kind}-p12` : `--${source.kind}-cert`;
+  return source.kind === 'ca' ? `the CA from ${from}` : `the client credential from ${from}`;
 }
 
 /** Shells make a real newline awkward to type, so --send understands the usual escapes. */

@@ -63,10 +63,9 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   const tokenFlaws = argv.flaw.filter(isTokenFlaw);
   if (argv.auth === 'jwt' && argv.protocol === 'tls') throw new InputError('--auth jwt needs grpc or http2: tokens travel in a request header, and raw TLS has none');
   if (tokenFlaws.length > 0 && argv.auth !== 'jwt') throw new InputError(`--flaw ${tokenFlaws[0]} needs --auth jwt`);
-  const choice = { replicas: argv.replicas, flawedReplicas: argv['flawed-replicas'], proxyHeaders: argv['proxy-headers'], hasFlaws: argv.flaw.length > 0, protocol: argv.protocol };
+  const choice = { replicas: argv.replicas, flawedReplicas: argv['flawed-replicas'], proxyHeaders: argv['proxy-headers'], hasFlaws: argv.flaw.length > tokenFlaws.length, protocol: argv.protocol };
   const setupMistake = setupProblem(choice);
   if (setupMistake) throw new InputError(setupMistake);
-  if (argv['proxy-headers'] !== undefined && argv.auth === 'jwt') throw new InputError('--proxy-headers runs its own backend, which takes no tokens: leave out --auth jwt');
 
   sweepAbandonedPrivateDirs();
   // Asked for before the PKI exists: a signal from here on stops the server cleanly and removes its private folder.
@@ -115,7 +114,7 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   write('  Try it:');
   const send = argv.protocol === 'tls' ? ' --send "Hello server\\n"' : '';
   const jwt = token ? ` --jwt-key ${p(issuerKeyFile)} --jwt-iss ${referenceTokenIssuer} --jwt-aud ${referenceTokenAudience} --jwt-bound` : '';
-  write(`    npx mtlspec run --target ${server.url} --ca-cert ${p('ca.pem')} --ca-key ${p('ca.key')} --server-ca ${p('ca.pem')} --spiffe-id ${argv['spiffe-id']}${send}${jwt}${setup?.runFlags ?? ''}`);
+  write(`    npx mtlspec run --target ${server.url} --ca-cert ${p('ca.pem')} --ca-key ${p('ca.key')} --server-ca ${p('ca.pem')} --spiffe-id ${argv['spiffe-id']}${send}${setup?.runFlags ?? ''}${jwt}`);
   if (argv.protocol === 'http2' && !token) write(`    curl --http2 --cacert ${p('ca.pem')} --cert ${p('client.pem')} --key ${p('client.key')} ${server.url}`);
   if (argv.protocol === 'tls') write(`    echo "Hello server" | openssl s_client -quiet -connect ${server.host}:${server.port} -CAfile ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')}`);
   if (argv.protocol === 'grpc' && !token) write(`    grpcurl -cacert ${p('ca.pem')} -cert ${p('client.pem')} -key ${p('client.key')} -proto proto/demo.proto -d '{"name":"you","age":30}' localhost:${server.port} mtlspec.demo.DemoService/SayHello`);

@@ -45,6 +45,8 @@ export interface CaProfile {
   readonly keyUsage: readonly KeyUsageName[];
   /** Defaults to the key's SHA-1 identifier. */
   readonly keyIdentifier?: Buffer;
+  /** Extensions beyond the ones every CA has (nameConstraints). */
+  readonly extraExtensions?: readonly Extension[];
 }
 
 export const caKeyUsage: readonly KeyUsageName[] = ['keyCertSign', 'cRLSign'];
@@ -82,7 +84,7 @@ export function subordinateAuthority(profile: CaProfile, parent: Authority, vali
 
 function caExtensions(profile: CaProfile, keyIdentifier: Buffer): Extension[] {
   const { ca, pathLength } = profile.basicConstraints;
-  return [basicConstraints(ca, pathLength), keyUsage(profile.keyUsage), subjectKeyIdentifier(keyIdentifier)];
+  return [basicConstraints(ca, pathLength), keyUsage(profile.keyUsage), subjectKeyIdentifier(keyIdentifier), ...(profile.extraExtensions ?? [])];
 }
 
 /**

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { createRootAuthority, signLeaf, type Authority } from './authority.js';
 import { generateKey } from './keys.js';
+import { writePkcs12 } from './pkcs12.js';
 import { durations, validClientTemplate, validServerTemplate, type KeyAlgorithm, type LeafTemplate, type TemplateContext } from './template.js';
 
 /**
@@ -26,6 +27,8 @@ export interface CertgenOptions {
   key: KeyAlgorithm;
   /** Replace files already in outDir; without it an existing file is an error. */
   overwrite?: boolean;
+  /** Also write client.p12 (client key, certificate and the CA), encrypted with this password. */
+  p12Password?: string;
 }
 
 export type PkiFileRole = 'caCert' | 'caKey' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey';
@@ -36,8 +39,10 @@ export interface GeneratedFile {
   readonly description: string;
 }
 
-/** Keys are in writing order: CA first, then server, then client. */
-export type GeneratedFiles = Record<PkiFileRole, GeneratedFile>;
+/** Keys are in writing order: CA first, then server, then client; client.p12 only when asked for. */
+export type GeneratedFiles = Record<PkiFileRole, GeneratedFile> & { clientP12?: GeneratedFile };
+
+const p12FileName = 'client.p12';
 
 /** Thrown before anything is generated, so a refusal never leaves a half-written PKI. */
 export class OverwriteRefusedError extends Error {
@@ -62,8 +67,9 @@ const keyMode = 0o600;
 
 export async function generatePkiFiles(outDir: string, options: CertgenOptions): Promise<GeneratedFiles> {
   const paths = pathsIn(outDir);
+  const p12Path = path.join(outDir, p12FileName);
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  if (!options.overwrite) await refuseExisting(Object.values(paths));
+  if (!options.overwrite) await refuseExisting([...Object.values(paths), ...(options.p12Password !== undefined ? [p12Path] : [])]);
 
   const context: TemplateContext = { now: new Date() };
   const validity = validityFor(options.days, context);
@@ -86,7 +92,12 @@ export async function generatePkiFiles(outDir: string, options: CertgenOptions):
   for (const role of Object.keys(fileNames) as PkiFileRole[]) {
     await writeExclusive(paths[role], contents[role], role.endsWith('Key') ? keyMode : certMode, options.overwrite === true);
   }
-  return describeFiles(paths, options, ca);
+  const files = describeFiles(paths, options, ca);
+  if (options.p12Password === undefined) return files;
+  // The same client credential as client.pem and client.key, for tools that import PKCS#12 (browsers, Java, Windows).
+  const p12 = writePkcs12({ certPem: client.certPem, keyPem: client.keyPem, chainPems: [ca.certPem], password: options.p12Password, friendlyName: options.clientName });
+  await writeExclusive(p12Path, p12, keyMode, options.overwrite === true);
+  return { ...files, clientP12: { path: p12Path, description: 'client key, certificate and CA as PKCS#12 (password from --p12-password-env or the prompt)' } };
 }
 
 /** Splits host arguments into the SAN kinds X.509 keeps apart. */
@@ -154,7 +165,7 @@ function clientTemplate(options: CertgenOptions, context: TemplateContext): Leaf
  * overwritten file is removed first, so a key never inherits an old file's
  * looser mode, and a restrictive umask never changes what the docs promise.
  */
-async function writeExclusive(file: string, contents: string, mode: number, overwrite: boolean): Promise<void> {
+async function writeExclusive(file: string, contents: string | Buffer, mode: number, overwrite: boolean): Promise<void> {
   if (overwrite) await rm(file, { force: true });
   const handle = await open(file, 'wx', mode).catch((error: unknown) => {
     throw isAlreadyExists(error) ? new OverwriteRefusedError(file) : error;

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLNumber, Extension, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { CRLNumber, Extension, GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_cRLNumber, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import type { ExtendedKeyUsageName, KeyUsageName, LeafTemplate, RawExtension } from './template.js';
 
@@ -75,6 +75,12 @@ export function authorityKeyIdentifier(keyIdentifier: Buffer): Extension {
 export function rawExtension(raw: RawExtension): Extension {
   if (!/^(?:[0-9a-f]{2})+$/i.test(raw.valueHex)) throw new Error(`extension ${raw.oid}: valueHex "${raw.valueHex}" is not hex bytes`);
   return memo(`raw:${raw.oid}:${raw.critical}:${raw.valueHex}`, () => new x509.Extension(raw.oid, raw.critical, Buffer.from(raw.valueHex, 'hex')));
+}
+
+/** A CA's nameConstraints permitting DNS names at or under `domain` only; critical, as RFC 5280 4.2.1.10 requires. */
+export function permittedDnsSubtree(domain: string): Extension {
+  const constraints = new NameConstraints({ permittedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ dNSName: domain }) })]) });
+  return memo(`nc:${domain}`, () => new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(constraints)));
 }
 
 /** Not cached: each CRL has a number of its own. */

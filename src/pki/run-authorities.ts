@@ -1,4 +1,5 @@
 import { caKeyUsage, selfSignedAuthority, subordinateAuthority, type Authority, type CaProfile, type Validity } from './authority.js';
+import { permittedDnsSubtree } from './extensions.js';
 import { KeyPool, generateKey, keyIdentifierOf, type KeyMaterial } from './keys.js';
 import type { KeyAlgorithm, Signer } from './template.js';
 
@@ -6,7 +7,7 @@ import type { KeyAlgorithm, Signer } from './template.js';
 export type AuthoritySigner = Exclude<Signer, 'self'>;
 
 /** The CAs below the trusted CA: each one chains up to it, so each needs its key. */
-type CaBelowTrusted = 'intermediate' | 'pathlen-0' | 'intermediate-below-pathlen-0' | 'issuer-not-ca' | 'issuer-without-keycertsign' | 'rsa-intermediate';
+type CaBelowTrusted = 'intermediate' | 'pathlen-0' | 'intermediate-below-pathlen-0' | 'issuer-not-ca' | 'issuer-without-keycertsign' | 'rsa-intermediate' | 'name-constrained-intermediate';
 
 /** The validity of the CAs a run makes. */
 export interface CaValidityPolicy {
@@ -75,7 +76,7 @@ export class RunAuthorities {
    */
   intermediates(): Promise<Authority[]> {
     if (!this.trustedCa) return Promise.resolve([]);
-    const below: CaBelowTrusted[] = ['intermediate', 'pathlen-0', 'intermediate-below-pathlen-0', 'issuer-not-ca', 'issuer-without-keycertsign', 'rsa-intermediate'];
+    const below: CaBelowTrusted[] = ['intermediate', 'pathlen-0', 'intermediate-below-pathlen-0', 'issuer-not-ca', 'issuer-without-keycertsign', 'rsa-intermediate', 'name-constrained-intermediate'];
     return Promise.all(below.map((name) => this.#memo(name)));
   }
 
@@ -132,6 +133,9 @@ export class RunAuthorities {
       case 'rsa-intermediate':
         // RSA keys are slow to make: the RSA intermediate shares the run's one RSA-2048 key with its RSA leaves.
         return under({ ...ca, subject: 'CN=mtlspec RSA intermediate CA, O=mtlspec' }, this.keys.get('rsa-2048'));
+      case 'name-constrained-intermediate':
+        // A proper CA in every other way: the constraint is the only thing a leaf under it can break.
+        return under({ ...ca, subject: 'CN=mtlspec CA for example.com only, O=mtlspec', extraExtensions: [permittedDnsSubtree('example.com')] }, generateKey('ec-p256'));
     }
   }
 }

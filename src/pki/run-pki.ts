@@ -153,6 +153,7 @@ const signerNames: Record<LeafTemplate['signer'], string> = {
   'issuer-not-ca': "the issuer's",
   'issuer-without-keycertsign': "the issuer's",
   'rsa-intermediate': "the RSA intermediate's",
+  'name-constrained-intermediate': "the intermediate CA's",
   self: "the leaf's own",
 };
 

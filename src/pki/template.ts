@@ -28,6 +28,8 @@ export type Signer =
   | 'issuer-without-keycertsign'
   /** An RSA-2048 intermediate signed by the trusted CA: the only way to make RSA-based signatures (MD5) under an EC root. */
   | 'rsa-intermediate'
+  /** An intermediate whose critical nameConstraints permit DNS names under example.com only: a leaf naming localhost violates them. */
+  | 'name-constrained-intermediate'
   /** The leaf's own key: issuer = subject. */
   | 'self';
 

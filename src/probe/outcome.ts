@@ -17,10 +17,13 @@ export interface TlsFacts {
   cipher?: string;
   /** Negotiated ALPN protocol, or false when the server chose none. */
   alpn?: string | false;
-  /** The alert the server sent, if any. */
+  /** The alert the server sent, if any (`mtlspec client`: the alert the client under test sent). */
   alert?: TlsAlert;
-  /** Who ended the connection first: the server (FIN/reset/alert), the harness, or the clock. */
-  closedBy?: 'server' | 'client' | 'timeout';
+  /**
+   * Who ended the connection first: the server (FIN/reset/alert), the harness, or the clock; under
+   * `mtlspec client`, the client under test.
+   */
+  closedBy?: 'server' | 'client' | 'timeout' | 'client-under-test';
   /** The error code Node reported, verbatim (e.g. ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED). */
   errorCode?: string;
   /** Milliseconds from the start of the probe. */

@@ -47,9 +47,29 @@ export interface ScenarioRecord {
   readonly control?: ProbeEvidence;
   /** The valid control probed again right after a refusal: the refusal counts only if this was accepted. */
   readonly controlAfter?: ProbeEvidence;
+  /** `mtlspec client`: how the client under test ran for this case (its command, exit code, the end of its stderr). */
+  readonly clientRun?: ClientRunEvidence;
 }
 
-interface ProbeEvidence {
+export interface ClientRunEvidence {
+  /** The command as run, placeholders filled in; absent in --listen mode, where mtlspec starts no client. */
+  readonly command?: string;
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  /** mtlspec killed the client's process group at the timeout. */
+  readonly timedOut?: boolean;
+  readonly spawnError?: string;
+  /** The last bytes of its stderr (bounded). */
+  readonly stderr?: string;
+  /** How many TLS connections it made to mtlspec for this case. */
+  readonly connections: number;
+  /** Whether it presented a client certificate of its own (mTLS). */
+  readonly presentedClientCertificate: boolean;
+  /** The SNI it sent. */
+  readonly servername?: string;
+}
+
+export interface ProbeEvidence {
   readonly outcome: CaseProbe['outcome'];
   /** Connections it took: more than 1 when the target shed the first tries (load, rate, draining). */
   readonly attempts: number;
@@ -57,6 +77,8 @@ interface ProbeEvidence {
   readonly clientCertificate?: CertificateSummary;
   /** The bearer token(s) the request carried: header, claims and fingerprint. Never the token. */
   readonly token?: readonly TokenEvidence[];
+  /** `mtlspec client`: the server certificate mtlspec presented to the client under test. Never a key. */
+  readonly serverCertificate?: CertificateSummary;
   /** With --repeat N: each connection, and the server certificate (by fingerprint) that answered it. */
   readonly connections?: readonly ConnectionRecord[];
 }
@@ -116,17 +138,18 @@ export function evidenceText(record: ScenarioRecord): string {
   const lines = [
     `${record.caseId}: ${record.title}`,
     `Rule: ${record.rule} (${record.level})`,
-    `Target: ${targetLabels[record.protocol]} ${record.target}`,
+    `Target: ${targetLabels[record.protocol] ?? record.protocol} ${record.target}`,
     `Expected: ${v.expected}; observed: ${v.observed}.`,
     `Verdict: ${v.status}. ${capitalize(v.why)}.`,
   ];
   if (v.alert) {
     lines.push(`Alert (SHOULD tier): expected ${v.alert.expected.join(' or ')}; observed ${v.alert.observed ?? 'none'}${v.alert.matches ? '' : ' (mismatch)'}`);
   }
-  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...tokenFacts(record.probe.token), ...connectionLines(record.probe.connections));
+  if (record.probe) lines.push('', `Probe${tries(record.probe)}`, ...outcomeFacts(record.probe.outcome), ...connectionLines(record.probe.connections), ...tokenFacts(record.probe.token));
   if (record.repeat) lines.push('', `Probe again (a refusal without a signal counts only when it repeats)${tries(record.repeat)}`, ...outcomeFacts(record.repeat.outcome));
   if (record.control) lines.push('', `Control before (the valid credential, same path, same run)${tries(record.control)}`, ...outcomeFacts(record.control.outcome), ...connectionLines(record.control.connections));
   if (record.controlAfter) lines.push('', `Control after (the valid credential again, on a fresh connection)${tries(record.controlAfter)}`, ...outcomeFacts(record.controlAfter.outcome), ...connectionLines(record.controlAfter.connections));
+  if (record.clientRun) lines.push('', 'The client under test', ...clientRunFacts(record.clientRun));
   return lines.join('\n');
 }
 
@@ -135,6 +158,19 @@ function tokenFacts(tokens: readonly TokenEvidence[] | undefined): string[] {
   if (!tokens) return [];
   if (tokens.length === 0) return ['  Token: none sent'];
   return tokens.map((token, index) => `  Token${tokens.length > 1 ? ` ${index + 1}` : ''} ${token.fingerprint}: header ${JSON.stringify(token.header ?? 'unreadable')}, claims ${JSON.stringify(token.claims ?? 'unreadable')}`);
+}
+
+/** The client's own evidence: how it ended, and the end of what it said on stderr. */
+export function clientRunFacts(run: ClientRunEvidence): string[] {
+  const ended = run.spawnError ? `could not be started: ${run.spawnError}`
+    : run.timedOut ? 'killed at the timeout (its whole process group)'
+      : run.exitCode === undefined ? undefined : run.signal ? `ended by ${run.signal}` : `exit code ${run.exitCode}`;
+  return [
+    ...(run.command ? [`  Command: ${run.command}`] : []),
+    ...(ended ? [`  Ended: ${ended}`] : []),
+    `  Connections to mtlspec: ${run.connections}${run.servername ? `, SNI ${run.servername}` : ''}; client certificate ${run.presentedClientCertificate ? 'presented' : 'not presented'}`,
+    ...(run.stderr ? [`  Stderr (its end): ${JSON.stringify(run.stderr.slice(-500))}`] : []),
+  ];
 }
 
 /** " (3 attempts: the target shed 2)" when a probe needed retries. Records from older runs have no count. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appFactsOf, describeOutcome, formatAlert, type AppFacts, type TlsFacts } from '../probe/outcome.js';
 import { targetLabels, type TargetKey } from '../target/target.js';
 import { certificateSummaryRows, summarizeCertificate, type CertificateSummary } from './certificate-summary.js';
-import { certificatePresentation, type ScenarioRecord } from './evidence.js';
+import { certificatePresentation, clientRunFacts, type ScenarioRecord } from './evidence.js';
 import type { ResultStatus, ScenarioResult } from './results.js';
 import type { RunResults } from './run-results.js';
 import type { RootCause } from '../diagnosis/diagnose.js';
@@ -20,11 +20,13 @@ import type { RootCause } from '../diagnosis/diagnose.js';
 export function renderIndexPage(results: RunResults): string {
   const entries = indexEntries(results.scenarios);
   const verdict = withWaived(runVerdict(unwaivedTotals(results)), results.scenarios.filter((s) => s.waiver).length);
+  // `mtlspec client` judges clients and runs no cucumber: no cucumber report to link to.
+  const clientRun = results.targets.length > 0 && results.targets.every((t) => t.key === 'client');
   const body = html`
 <header class="top">
-  <h1>mtlspec conformance report</h1>
+  <h1>mtlspec ${clientRun ? 'client ' : ''}conformance report</h1>
   <p class="verdict verdict-${verdict.tone}" role="status">${verdict.text}</p>
-  <nav class="links">Full reports: <a href="conformance.html">cucumber report</a> · <a href="junit.xml">junit.xml</a> · <a href="results.json">results.json</a></nav>
+  <nav class="links">Full reports: ${clientRun ? '' : html`<a href="conformance.html">cucumber report</a> · `}<a href="junit.xml">junit.xml</a> · <a href="results.json">results.json</a></nav>
 </header>
 ${runFacts(results)}
 ${diagnosisBox(results.diagnosis ?? [])}
@@ -362,6 +364,7 @@ function probeSections(r: ScenarioRecord): Markup {
     return probeFacts(`The connection the rule was checked on: ${describeOutcome(r.control.outcome)}`, r.control, { serverCertificate: true });
   }
   return html`${probeFacts(`The probe: the case’s credential${attemptsNote(r.probe)}`, r.probe)}
+  ${r.clientRun ? html`<div class="probe"><h3>The client under test</h3><pre class="body">${clientRunFacts(r.clientRun).map((line) => line.trim()).join('\n')}</pre></div>` : ''}
   ${r.repeat ? probeFacts(`The probe again, right after a refusal without a signal (which counts only when it repeats): ${describeOutcome(r.repeat.outcome)}${attemptsNote(r.repeat)}`, r.repeat) : ''}
   ${r.control ? html`<details class="control"><summary>The control before: the valid credential on the same target</summary>${probeFacts(`The control before: ${describeOutcome(r.control.outcome)}${attemptsNote(r.control)}`, r.control)}</details>` : ''}
   ${r.controlAfter ? html`<details class="control"><summary>The control after: the valid credential again, on a fresh connection, right after the refusal</summary>${probeFacts(`The control after: ${describeOutcome(r.controlAfter.outcome)}${attemptsNote(r.controlAfter)}`, r.controlAfter)}</details>` : ''}`;
@@ -381,7 +384,9 @@ function probeFacts(title: string, probe: ProbeEvidence, show: { serverCertifica
   <div class="columns">
     <div><h4>TLS</h4>${tlsFacts(outcome.tls)}</div>
     ${show.serverCertificate ? html`<div><h4>Server certificate</h4>${serverCertificateFacts(outcome.tls.server)}</div>` : html`<div><h4>Application</h4>${appFacts(appFactsOf(outcome))}</div>`}
-    <div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>
+    ${probe.serverCertificate
+      ? html`<div><h4>Server certificate presented</h4>${certificateFacts(probe.serverCertificate)}</div>`
+      : html`<div><h4>Client certificate</h4>${probe.clientCertificate ? certificateFacts(probe.clientCertificate) : html`<p>none presented</p>`}</div>`}
   </div>
   ${connectionList(probe)}
 </div>`;
@@ -405,7 +410,9 @@ function serverCertificateFacts(server: TlsFacts['server']): Markup {
 }
 
 
-const closers: Record<NonNullable<TlsFacts['closedBy']>, string> = { server: 'the server', client: 'mtlspec (the client)', timeout: 'the clock (timeout)' };
+const closers: Record<NonNullable<TlsFacts['closedBy']>, string> = {
+  server: 'the server', client: 'mtlspec (the client)', timeout: 'the clock (timeout)', 'client-under-test': 'the client under test',
+};
 
 function tlsFacts(tls: TlsFacts): Markup {
   const t = tls.timings;
@@ -481,9 +488,16 @@ const openTargetScript = `(function () {
 })();`;
 
 function page(title: string, body: Markup): string {
-  // The policy lets only this page's own style and script run: should escaping
-  // ever miss a value, markup injected by a target still cannot load or run anything.
-  const scriptHash = createHash('sha256').update(openTargetScript).digest('base64');
+  return selfContainedPage(title, body.value, styles, openTargetScript);
+}
+
+/**
+ * A page that loads nothing: opened from disk, attached to CI runs, mailed
+ * around. Its policy lets only its own style and script run: should escaping
+ * ever miss a value, markup injected by a target still cannot load or run anything.
+ */
+export function selfContainedPage(title: string, bodyHtml: string, css: string, script: string): string {
+  const scriptHash = createHash('sha256').update(script).digest('base64');
   const policy = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'`;
   return `<!doctype html>
 <html lang="en">
@@ -492,11 +506,11 @@ function page(title: string, body: Markup): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(policy)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${styles}</style>
+<style>${css}</style>
 </head>
 <body>
-${body.value}
-<script>${openTargetScript}</script>
+${bodyHtml}
+<script>${script}</script>
 </body>
 </html>
 `;

@@ -15,23 +15,29 @@ export function renderJunit(results: RunResults): string {
     const target = scenario.record?.protocol ?? 'unknown';
     byTarget.set(target, [...(byTarget.get(target) ?? []), scenario]);
   }
-  const suites = [...byTarget].map(([target, scenarios]) => {
-    const count = (...statuses: ScenarioResult['status'][]): number => scenarios.filter((s) => statuses.includes(s.status) && !s.waiver).length;
-    const waived = scenarios.filter((s) => s.waiver).length;
-    const seconds = scenarios.reduce((sum, s) => sum + s.durationMs, 0) / 1000;
-    const cases = scenarios.map((s) => testcase(target, s)).join('\n');
-    return `  <testsuite name="mtlspec ${xml(target)}" tests="${scenarios.length}" failures="${count('failed')}" errors="${count('error')}" skipped="${count('inconclusive', 'skipped') + waived}" time="${seconds.toFixed(3)}" timestamp="${xml(results.startedAt)}">\n${cases}\n  </testsuite>`;
-  });
-  const total = results.scenarios.length;
-  // A waived failure is reported as skipped, with its waiver's reason: listed, never hidden, and not failing the build.
-  const failures = results.totals.failed - results.scenarios.filter((s) => s.status === 'failed' && s.waiver).length;
-  const errors = results.totals.error - results.scenarios.filter((s) => s.status === 'error' && s.waiver).length;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mtlspec" tests="${total}" failures="${failures}" errors="${errors}" time="${(results.wallMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  const suites = [...byTarget].map(([target, scenarios]) => junitSuite(`mtlspec ${target}`, `mtlspec.${target}`, scenarios, results.startedAt));
+  return junitDocument(suites, results.scenarios, results.wallMs);
 }
 
-function testcase(target: string, scenario: ScenarioResult): string {
+/** The <testsuites> envelope; a waived failure is reported as skipped, with its waiver's reason: listed, never hidden, and not failing the build. */
+export function junitDocument(suites: readonly string[], scenarios: readonly ScenarioResult[], wallMs: number): string {
+  const failures = scenarios.filter((s) => s.status === 'failed' && !s.waiver).length;
+  const errors = scenarios.filter((s) => s.status === 'error' && !s.waiver).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mtlspec" tests="${scenarios.length}" failures="${failures}" errors="${errors}" time="${(wallMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+/** One <testsuite>: a target's scenarios, each a <testcase> of this classname. */
+export function junitSuite(name: string, classname: string, scenarios: readonly ScenarioResult[], timestamp: string): string {
+  const count = (...statuses: ScenarioResult['status'][]): number => scenarios.filter((s) => statuses.includes(s.status) && !s.waiver).length;
+  const waived = scenarios.filter((s) => s.waiver).length;
+  const seconds = scenarios.reduce((sum, s) => sum + s.durationMs, 0) / 1000;
+  const cases = scenarios.map((s) => testcase(classname, s)).join('\n');
+  return `  <testsuite name="${xml(name)}" tests="${scenarios.length}" failures="${count('failed')}" errors="${count('error')}" skipped="${count('inconclusive', 'skipped') + waived}" time="${seconds.toFixed(3)}" timestamp="${xml(timestamp)}">\n${cases}\n  </testsuite>`;
+}
+
+function testcase(classname: string, scenario: ScenarioResult): string {
   const name = scenario.record?.caseId ?? scenario.name;
-  const open = `    <testcase classname="mtlspec.${xml(target)}" name="${xml(name)}" time="${(scenario.durationMs / 1000).toFixed(3)}">`;
+  const open = `    <testcase classname="${xml(classname)}" name="${xml(name)}" time="${(scenario.durationMs / 1000).toFixed(3)}">`;
   const evidence = scenario.record ? `\n      <system-out>${xml(evidenceText(scenario.record))}</system-out>` : '';
   const outcome: Record<ScenarioResult['status'], string> = {
     passed: '',

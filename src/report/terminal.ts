@@ -33,7 +33,7 @@ export function scenarioLine(result: ScenarioResult, style: TerminalStyle = { co
   return `  ${counter}${paint(marks[result.status].padEnd(12), result.status, style)} ${label} (${result.durationMs} ms${tries})${why}`;
 }
 
-export function countByStatus(results: readonly ScenarioResult[]): Record<ResultStatus, number> {
+export function countByStatus(results: readonly Pick<ScenarioResult, 'status'>[]): Record<ResultStatus, number> {
   const counts: Record<ResultStatus, number> = { passed: 0, warning: 0, failed: 0, inconclusive: 0, skipped: 0, info: 0, error: 0 };
   for (const r of results) counts[r.status] += 1;
   return counts;
@@ -51,7 +51,9 @@ export function totalsTable(results: readonly ScenarioResult[], reports: { index
   const header = `  ${'target'.padEnd(width)} ${statusOrder.map((s) => s.padStart(column)).join('')}`;
   const lines = rows.map(([name, counts]) => `  ${name.padEnd(width)} ${statusOrder.map((s) => (counts[s] > 0 ? paint(String(counts[s]).padStart(column), s, style) : '0'.padStart(column))).join('')}`);
   const relative = (file: string): string => path.relative(process.cwd(), file) || file;
-  return [header, ...lines, `  reports: ${relative(reports.index)} (start here), ${relative(reports.html)}, ${relative(reports.junit)}, ${relative(reports.results)}`].join('\n');
+  // `mtlspec client` writes no cucumber report: it passes the index page as html, named once.
+  const html = reports.html === reports.index ? '' : `${relative(reports.html)}, `;
+  return [header, ...lines, `  reports: ${relative(reports.index)} (start here), ${html}${relative(reports.junit)}, ${relative(reports.results)}`].join('\n');
 }
 
 export function summaryLine(results: readonly ScenarioResult[], wallMs: number, htmlReport: string): string {

@@ -3,8 +3,10 @@ import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } fr
 import type { Authority } from '../pki/authority.js';
 import { importAuthority } from '../pki/import.js';
 import type { ClientCredential } from '../probe/probe.js';
-import { InputFileError, readInputFile } from './read-input.js';
-import type { CredentialSource } from './settings.js';
+import { InputFileError, readInputBytes } from './read-input.js';
+import { readPkcs12, Pkcs12Error, type Pkcs12Contents } from '../pki/pkcs12.js';
+import { p12Password } from './p12-password.js';
+import type { CredentialSource, Pkcs12CredentialSource } from './settings.js';
 
 /** A problem with what the user handed us: one sentence, exit code 2. */
 export class InputError extends Error {}
@@ -20,21 +22,53 @@ export type LoadedCredentials =
  * the file; the key's contents never appear in a message.
  */
 export async function loadCredentials(source: CredentialSource): Promise<LoadedCredentials> {
+  if ('p12File' in source) return loadPkcs12Credentials(source);
   if (source.kind === 'ca') {
     const cert = readCertificate(source.certFile, '--ca-cert');
     const key = readPrivateKey(source.keyFile, '--ca-key');
     assertKeyMatches(cert.x509, key, '--ca-key', source.keyFile, '--ca-cert', source.certFile);
-    if (!cert.x509.ca) throw new InputError(`--ca-cert ${source.certFile} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot issue client certificates`);
-    try {
-      return { kind: 'ca', authority: await importAuthority(cert.pem, key.pem) };
-    } catch (error) {
-      throw new InputError(`--ca-key ${source.keyFile} cannot sign: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    return { kind: 'ca', authority: await importCa(cert.x509, cert.pem, key.pem, `--ca-cert ${source.certFile}`, `--ca-key ${source.keyFile}`) };
   }
   const cert = readCertificate(source.certFile, '--client-cert');
   const key = readPrivateKey(source.keyFile, '--client-key');
   assertKeyMatches(cert.x509, key, '--client-key', source.keyFile, '--client-cert', source.certFile);
   return { kind: 'client', credential: { certPem: cert.pem, chainPems: cert.chainPems, keyPem: key.pem }, certificate: cert.x509 };
+}
+
+async function importCa(x509: X509Certificate, certPem: string, keyPem: string, certNamed: string, keyNamed: string): Promise<Authority> {
+  if (!x509.ca) throw new InputError(`${certNamed} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot issue client certificates`);
+  try {
+    return await importAuthority(certPem, keyPem);
+  } catch (error) {
+    throw new InputError(`${keyNamed} cannot sign: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A credential from a PKCS#12 file: the key and the certificate that matches it, the other certificates as its chain. */
+async function loadPkcs12Credentials(source: Pkcs12CredentialSource): Promise<LoadedCredentials> {
+  const flag = source.kind === 'ca' ? '--ca-p12' : '--client-p12';
+  const bytes = readInputBytesOnce(source.p12File, flag);
+  const password = await p12Password({ flag, file: source.p12File, ...(source.passwordEnv !== undefined ? { passwordEnv: source.passwordEnv } : {}) });
+  let contents: Pkcs12Contents;
+  try {
+    contents = readPkcs12(bytes, password);
+  } catch (error) {
+    if (error instanceof Pkcs12Error) throw new InputError(`${flag} ${source.p12File} ${error.message}`);
+    throw error;
+  }
+  const named = `${flag} ${source.p12File}`;
+  if (source.kind === 'ca') return { kind: 'ca', authority: await importCa(contents.certificate, contents.certPem, contents.keyPem, named, named) };
+  return {
+    kind: 'client',
+    // A root in the file is not sent: the server has it, and a chain ends below it.
+    credential: { certPem: contents.certPem, chainPems: contents.otherPems.filter((pem) => !isSelfSigned(pem)), keyPem: contents.keyPem },
+    certificate: contents.certificate,
+  };
+}
+
+function isSelfSigned(pem: string): boolean {
+  const cert = new X509Certificate(pem);
+  return cert.subject === cert.issuer && cert.checkIssued(cert);
 }
 
 /** Reads a PEM bundle of CA certificates (for --server-ca). */
@@ -47,22 +81,27 @@ export function readCaBundle(file: string, flag: string): string {
  * before the run, and the run reads them again; a pipe or a process
  * substitution (`--ca-key <(vault read ...)`) can be read only once.
  */
-const readOnce = new Map<string, string>();
+const readOnce = new Map<string, Buffer>();
 
 /** The text of a file the user named with `flag`; every reason it cannot be read is an InputError (exit 2). */
 export function readInputText(file: string, flag: string): string {
+  return readInputBytesOnce(file, flag).toString('utf8');
+}
+
+/** The bytes of a file the user named with `flag` (a PKCS#12 file is binary), read once per process. */
+export function readInputBytesOnce(file: string, flag: string): Buffer {
   const key = path.resolve(file);
-  let text = readOnce.get(key);
-  if (text === undefined) {
+  let bytes = readOnce.get(key);
+  if (bytes === undefined) {
     try {
-      text = readInputFile(file);
+      bytes = readInputBytes(file);
     } catch (error) {
       if (error instanceof InputFileError) throw new InputError(`${flag} ${file} ${error.message}`);
       throw error;
     }
-    readOnce.set(key, text);
+    readOnce.set(key, bytes);
   }
-  return text;
+  return bytes;
 }
 
 interface ReadCertificate {

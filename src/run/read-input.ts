@@ -22,6 +22,11 @@ export class InputFileError extends Error {}
 
 /** The file's whole contents as text; throws InputFileError with the reason. */
 export function readInputFile(file: string): string {
+  return readInputBytes(file).toString('utf8');
+}
+
+/** The file's whole contents as bytes (a PKCS#12 file is binary); throws InputFileError with the reason. */
+export function readInputBytes(file: string): Buffer {
   // stat first: opening some devices has effects of its own (a terminal, a tape).
   refuseUnlessReadable(statOrThrow(file));
   let fd: number;
@@ -35,7 +40,7 @@ export function readInputFile(file: string): string {
     // Again on what was opened: the path may have been swapped since the stat.
     const stat = fstatSync(fd);
     refuseUnlessReadable(stat);
-    return (stat.isFIFO() ? readPipe(fd) : readRegular(fd)).toString('utf8');
+    return stat.isFIFO() ? readPipe(fd) : readRegular(fd);
   } finally {
     closeSync(fd);
   }

@@ -2,6 +2,7 @@ import { accessSync, constants, linkSync, mkdirSync, readdirSync, readFileSync, 
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { cleanUpAtExit } from '../exit-cleanup.js';
+import { makeDirs } from '../make-dirs.js';
 import { currentOwner, ownerMayBeAlive, parseOwner, type ProcessOwner } from '../process-owner.js';
 import { InputError } from './inputs.js';
 
@@ -170,7 +171,7 @@ function heldBy(given: string, owner: ProcessOwner & { startedAt?: string }, loc
 /** A report folder that cannot be made is bad input, said before anything touches the network. */
 function assertUsable(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';

@@ -21,7 +21,7 @@ import { derOf } from '../token/mint.js';
 import type { TokenEvidence } from '../token/evidence.js';
 import { heldInlineToken } from '../token/given-token.js';
 import { readInputText } from './inputs.js';
-import { tokenTargetKey, type TokenTargetKey } from '../target/target.js';
+import { tokenTargetKey, type ServerTargetKey, type TokenTargetKey } from '../target/target.js';
 import { spreadProbe, type ConnectionProbe } from '../proxy/replica-spread.js';
 import { forgedHeaders, mintForgedIdentity, type ForgedIdentity } from '../proxy/identity-headers.js';
 import type { RequestHeader } from '../probe/request-headers.js';
@@ -33,10 +33,10 @@ export interface CaseProbe {
   readonly outcome: Outcome;
   /** Connections it took: 1, or more when the target shed the first tries. */
   readonly attempts: number;
-  /** With --repeat N: each of the N connections, in order; the outcome above is the one that decides (replica-spread.ts). */
-  readonly connections?: readonly ConnectionProbe[];
   /** The bearer token(s) the request carried, as evidence may show them (never the token). */
   readonly token?: readonly TokenEvidence[];
+  /** With --repeat N: each of the N connections, in order; the outcome above is the one that decides (replica-spread.ts). */
+  readonly connections?: readonly ConnectionProbe[];
 }
 
 /**
@@ -347,7 +347,7 @@ export class RunSession {
         ...(conformanceCase.clientCiphers ? { clientCiphers: conformanceCase.clientCiphers } : {}),
         watchTls12Flight: this.#mayChooseTls12(protocol, conformanceCase),
         judgedAtHello: refusalMayPrecedeCertificate(conformanceCase),
-        ...(token || requestHeaders.length > 0 ? { requestHeaders: [...(token?.headers ?? []), ...requestHeaders] } : {}),
+        ...(token || requestHeaders.length > 0 ? { requestHeaders: [...requestHeaders, ...(token?.headers ?? [])] } : {}),
       });
       this.log.debug({ case: conformanceCase.id, protocol, attempt: attempts, outcome: outcome.kind, detail: outcome.detail }, 'probe finished');
       const delayMs = retryDelayMs(outcome, attempts);
@@ -356,14 +356,6 @@ export class RunSession {
       }
       await sleep(delayMs);
     }
-  }
-
-  /** The forged identity headers an identity case sends (none for other cases). */
-  async #requestHeaders(conformanceCase: ClientCase): Promise<RequestHeader[]> {
-    const check = conformanceCase.identity;
-    if (check?.kind !== 'forged') return [];
-    this.#forged ??= mintForgedIdentity(this.pki, this.settings.clientSpiffeId, this.settings.serverSpiffeId);
-    return forgedHeaders(check.family, check.way, await this.#forged);
   }
 
   /** The token a probe on this target carries: the case's, or the run's valid one for every other case; none where tokens do not apply. */
@@ -380,6 +372,14 @@ export class RunSession {
         return other ? derOf(other.certPem) : undefined;
       },
     }, { now: new Date() });
+  }
+
+  /** The forged identity headers an identity case sends (none for other cases). */
+  async #requestHeaders(conformanceCase: ClientCase): Promise<RequestHeader[]> {
+    const check = conformanceCase.identity;
+    if (check?.kind !== 'forged') return [];
+    this.#forged ??= mintForgedIdentity(this.pki, this.settings.clientSpiffeId, this.settings.serverSpiffeId);
+    return forgedHeaders(check.family, check.way, await this.#forged);
   }
 
   /** Mints the case's credential once per run; every protocol presents the same one. */
@@ -470,7 +470,7 @@ function isTokenTargetKey(key: TargetKey): key is TokenTargetKey {
 }
 
 /** The built-in server behind a target key: the pinned and token targets are HTTP/2 and gRPC servers in another mode. */
-function serverProtocolOf(key: TargetKey): RunningServer['protocol'] {
+function serverProtocolOf(key: ServerTargetKey): RunningServer['protocol'] {
   if (key === 'pinned' || key === 'http2-jwt') return 'http2';
   return key === 'grpc-jwt' ? 'grpc' : key;
 }

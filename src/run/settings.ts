@@ -6,7 +6,7 @@ import type { TokenFlaw } from '../token/verifier.js';
 /** A deliberate fault in the built-in servers: in how they judge clients or their tokens, or in their own certificate. */
 export type ReferenceFlaw = ServerFlaw | ServerCertificateFlaw | TokenFlaw;
 import type { TargetKnowledge } from '../catalogue/case.js';
-import type { TargetKey } from '../target/target.js';
+import type { ServerTargetKey } from '../target/target.js';
 
 /**
  * Everything a run needs, as plain JSON: the CLI builds it, cucumber carries
@@ -48,7 +48,7 @@ export interface RunSettings {
 
 export type TargetSettings =
   /** The built-in reference servers, started by the run itself. */
-  | { readonly kind: 'reference'; readonly protocols: readonly TargetKey[]; readonly flaws: readonly ReferenceFlaw[] }
+  | { readonly kind: 'reference'; readonly protocols: readonly ServerTargetKey[]; readonly flaws: readonly ReferenceFlaw[] }
   /** A server the user names by URL. */
   | {
       readonly kind: 'external';
@@ -95,9 +95,15 @@ export const referenceTokenAudience = 'https://api.mtlspec.test';
  * trusts, every case can be minted; with one client credential, the cases
  * that need a leaf signed by that CA are skipped, with the reason.
  */
-export type CredentialSource =
-  | { readonly kind: 'ca'; readonly certFile: string; readonly keyFile: string }
-  | { readonly kind: 'client'; readonly certFile: string; readonly keyFile: string };
+export type CredentialSource = PemCredentialSource | Pkcs12CredentialSource;
+
+export type PemCredentialSource = { readonly kind: 'ca' | 'client'; readonly certFile: string; readonly keyFile: string };
+/**
+ * The same as a PKCS#12 file (--ca-p12, --client-p12). Its password is no
+ * setting: the name of the variable holding it, or nothing when it was
+ * typed at the prompt and is kept in memory (src/run/p12-password.ts).
+ */
+export type Pkcs12CredentialSource = { readonly kind: 'ca' | 'client'; readonly p12File: string; readonly passwordEnv?: string };
 
 export const defaultClientSpiffeId = 'spiffe://example.org/client';
 /** The URI SAN of the reference servers' own certificate. */
@@ -108,7 +114,7 @@ export const maxTimeoutMs = 120_000;
 /** The most --repeat may be: every wait of a case is a multiple of it, and a balancer with more backends is sampled, not covered. */
 export const maxRepeat = 10;
 /** The built-in targets: one server per protocol, and the pinned-clients HTTP/2 server. */
-export const referenceProtocols: readonly TargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
+export const referenceProtocols: readonly ServerTargetKey[] = ['grpc', 'http2', 'tls', 'pinned', 'grpc-jwt', 'http2-jwt'];
 
 /** Reads back the world parameters cucumber hands each worker; the CLI wrote them, so a mismatch is a bug. */
 export function readRunSettings(parameters: unknown): RunSettings {

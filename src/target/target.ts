@@ -134,8 +134,13 @@ export function alpnOffer(target: Target): string[] {
  * The targets a run can have: one per protocol, plus, among the built-in
  * servers, an HTTP/2 server that trusts pinned self-signed client
  * certificates instead of a CA (a different trust model, with its own control).
+ * `mtlspec client` reports under one more: the client under test, whose
+ * check of mtlspec's server credentials is what its cases judge.
  */
-export type TargetKey = Protocol | 'pinned' | TokenTargetKey;
+export type TargetKey = Protocol | 'pinned' | TokenTargetKey | 'client';
+
+/** The targets the built-in servers provide: every one but the client under test. */
+export type ServerTargetKey = Exclude<TargetKey, 'client'>;
 
 /**
  * A gRPC or HTTP/2 target whose requests carry bearer tokens: the built-in
@@ -148,7 +153,7 @@ export function tokenTargetKey(protocol: 'grpc' | 'http2'): TokenTargetKey {
   return protocol === 'grpc' ? 'grpc-jwt' : 'http2-jwt';
 }
 
-export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2', 'grpc-jwt': 'gRPC + JWT', 'http2-jwt': 'HTTP/2 + JWT' };
+export const targetLabels: Record<TargetKey, string> = { ...protocolLabels, pinned: 'pinned HTTP/2', 'grpc-jwt': 'gRPC + JWT', 'http2-jwt': 'HTTP/2 + JWT', client: 'client under test' };
 
 export function targetKeyFromLabel(label: string): TargetKey {
   const found = (Object.keys(targetLabels) as TargetKey[]).find((key) => targetLabels[key] === label);

@@ -9,16 +9,12 @@ import type { AttackerKey } from './mint.js';
  */
 export interface AttackerKeyServer {
   readonly urls: { readonly jwks: string; readonly certificate: string };
-  /** How often the target fetched each URL: a target that fetches a key named by a token has a finding, whatever it did next. */
-  readonly fetches: () => number;
   close(): Promise<void>;
 }
 
 export async function startAttackerKeyServer(attacker: AttackerKey): Promise<AttackerKeyServer> {
-  let fetches = 0;
   const jwks = JSON.stringify({ keys: [attacker.key.publicJwk] });
   const server = http.createServer((request, response) => {
-    fetches += 1;
     const [status, type, body] =
       request.url === '/jwks.json' ? [200, 'application/jwk-set+json', jwks]
       : request.url === '/attacker.pem' ? [200, 'application/pem-certificate-chain', attacker.certPem]
@@ -39,7 +35,6 @@ export async function startAttackerKeyServer(attacker: AttackerKey): Promise<Att
   const base = `http://127.0.0.1:${port}`;
   return {
     urls: { jwks: `${base}/jwks.json`, certificate: `${base}/attacker.pem` },
-    fetches: () => fetches,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,5 +1,5 @@
-import { constants, createHash, createHmac, sign as signBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { base64url } from 'jose';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { base64url, CompactSign, type CompactJWSHeaderParameters } from 'jose';
 import type { SigningKey } from './keys.js';
 import type { TokenBinding, TokenTemplate } from './template.js';
 
@@ -62,10 +62,10 @@ async function mintOne(template: Omit<TokenTemplate, 'secondToken'>, inputs: Min
       return sign(header, claims, { hmacSecret: inputs.issuer.publicPem }, template.tamperSignature);
     }
     case 'attacker':
-      return sign(header, claims, { key: inputs.attacker.key.privateKey, alg: inputs.attacker.key.alg }, template.tamperSignature);
+      return sign(header, claims, { key: inputs.attacker.key.privateKey }, template.tamperSignature);
     case 'issuer': {
       if (!inputs.issuer) throw new TokenMintError('needs --jwt-key: this token must be signed by the issuer, and only a ready token was given');
-      return sign(header, claims, { key: inputs.issuer.privateKey, alg: inputs.issuer.alg }, template.tamperSignature);
+      return sign(header, claims, { key: inputs.issuer.privateKey }, template.tamperSignature);
     }
   }
 }
@@ -107,26 +107,17 @@ export function derOf(pem: string): Buffer {
 }
 
 /**
- * Signs the JWS by hand (RFC 7515 5.1) with node:crypto, not with jose:
- * jose rightly refuses to sign some headers a case needs on the wire (an
- * unknown crit parameter). The verifying side, where correctness matters
- * to the user, is jose's; test/token.test.ts checks jose accepts what this signs.
+ * Signs with jose. A case may put an unknown parameter in crit, which jose
+ * refuses to sign unless told it is recognized: it is, here, since saying
+ * it on the wire is the case's whole point.
  */
-function sign(header: Record<string, unknown>, claims: Record<string, unknown>, signer: { key: KeyObject; alg: string } | { hmacSecret: string }, tamperSignature = false): string {
-  const input = `${encodePart(header)}.${encodePart(claims)}`;
-  const signature = 'hmacSecret' in signer ? createHmac('sha256', signer.hmacSecret).update(input).digest() : signatureOf(input, signer.key, signer.alg);
-  const compact = `${input}.${base64url.encode(signature)}`;
+async function sign(header: Record<string, unknown>, claims: Record<string, unknown>, signer: { key: KeyObject } | { hmacSecret: string }, tamperSignature = false): Promise<string> {
+  const crit = Array.isArray(header['crit']) ? Object.fromEntries(header['crit'].filter((name): name is string => typeof name === 'string').map((name) => [name, true])) : undefined;
+  const key = 'hmacSecret' in signer ? new TextEncoder().encode(signer.hmacSecret) : signer.key;
+  const compact = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader(header as CompactJWSHeaderParameters)
+    .sign(key, crit ? { crit } : undefined);
   return tamperSignature ? tamper(compact) : compact;
-}
-
-/** RFC 7518 3: ECDSA as r||s (not DER), RSASSA-PKCS1-v1_5, RSASSA-PSS with a salt the hash's length, and Ed25519. */
-function signatureOf(input: string, key: KeyObject, alg: string): Buffer {
-  const data = Buffer.from(input);
-  const hash = `sha${alg.slice(2)}`;
-  if (alg === 'EdDSA') return signBytes(null, data, key);
-  if (alg.startsWith('ES')) return signBytes(hash, data, { key, dsaEncoding: 'ieee-p1363' });
-  if (alg.startsWith('PS')) return signBytes(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
-  return signBytes(hash, data, key);
 }
 
 /** Flips one bit in the middle of the signature: the token stays well formed, its signature no longer verifies. */

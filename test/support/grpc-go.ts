@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { PrivateDir } from '../../src/pki/private-dir.js';
 import { packageRoot } from '../../src/paths.js';
-import { lastLines, loopbackHost, startAnnouncingServer, type StartedServer } from './child-server.js';
-import { ensureCommand, ensurePackage, findCommand } from './ensure-package.js';
+import { loopbackHost, startAnnouncingServer, type StartedServer } from './child-server.js';
+import { ensurePackage } from './ensure-package.js';
+import { buildGoProgram, debianGopath } from './go-build.js';
 
 /**
  * A real grpc-go server on loopback: the standard health service
@@ -38,10 +37,7 @@ export interface RunningGrpcGo extends StartedServer {
 }
 
 const sourceDir = path.join(packageRoot, 'test/fixtures/real-servers/grpc-go-health');
-/** Debian's GOPATH: golang-*-dev packages put their sources under src/ here. */
-const debianGopath = '/usr/share/gocode';
 const grpcHealthSource = path.join(debianGopath, 'src/google.golang.org/grpc/health/server.go');
-const buildTimeoutMs = 120_000;
 const readyTimeoutMs = 5000;
 
 export async function startGrpcGo(options: GrpcGoOptions): Promise<RunningGrpcGo> {
@@ -66,31 +62,6 @@ function buildOnce(): Promise<string> {
 }
 
 async function build(): Promise<string> {
-  ensureCommand('go', 'golang-go');
   ensurePackage('golang-google-grpc-dev', `grpc-go's sources (${grpcHealthSource})`, () => existsSync(grpcHealthSource));
-  const go = findCommand('go') ?? 'go';
-  const out = new PrivateDir('mtlspec-grpc-go-build-');
-  const binary = path.join(out.path, 'grpc-go-health');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    // GOPATH mode over Debian's packaged sources: nothing is fetched.
-    GO111MODULE: 'off',
-    GOPATH: debianGopath,
-    GOPROXY: 'off',
-    GOFLAGS: '',
-    // The user's go env file (GOFLAGS=-mod=..., a GOPROXY) must not leak in.
-    GOENV: 'off',
-    GOCACHE: path.join(out.path, 'cache'),
-    // Pure Go: no C compiler needed (golang-go only recommends gcc), and the
-    // resolver's cgo path is irrelevant on 127.0.0.1.
-    CGO_ENABLED: '0',
-  };
-  try {
-    await promisify(execFile)(go, ['build', '-o', binary, '.'], { cwd: sourceDir, env, timeout: buildTimeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 });
-  } catch (error) {
-    const { stderr = '', message } = error as Error & { stderr?: string };
-    out.remove();
-    throw new Error(`go build of ${sourceDir} failed (GO111MODULE=off GOPATH=${debianGopath}): ${message}\n${lastLines(stderr, 30)}`);
-  }
-  return binary;
+  return buildGoProgram(sourceDir, 'grpc-go-health');
 }

@@ -303,3 +303,32 @@ function serial(): string {
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return `0x${bytes.toString('hex')}`;
 }
+
+export interface Pkcs12ExportOptions {
+  /** OpenSSL 3's -legacy profile (3DES key bag, RC2-40 certificates, SHA-1 MAC) instead of its default (AES-256, PBKDF2, SHA-256 MAC). */
+  legacy?: boolean;
+  /** Certificates to add after the leaf (-certfile). */
+  chainPath?: string;
+  /** Leave the key out (-nokeys): a file of certificates only. */
+  noKey?: boolean;
+  /** Use this key instead of the certificate's own (a mismatched pair). */
+  keyPath?: string;
+}
+
+/** `openssl pkcs12 -export` of a certificate and its key; the password goes through an environment variable, as a careful user's would. */
+export async function exportPkcs12(dir: string, name: string, pair: { certPath: string; keyPath: string }, password: string, options: Pkcs12ExportOptions = {}): Promise<string> {
+  const out = path.join(dir, `${name}.p12`);
+  const args = ['pkcs12', '-export', '-in', pair.certPath, '-out', out, '-passout', 'env:P12_PASSWORD'];
+  if (options.noKey) args.push('-nokeys');
+  else args.push('-inkey', options.keyPath ?? pair.keyPath);
+  if (options.legacy) args.push('-legacy');
+  if (options.chainPath) args.push('-certfile', options.chainPath);
+  await run('openssl', args, { cwd: dir, env: { ...process.env, P12_PASSWORD: password } });
+  return out;
+}
+
+/** What `openssl pkcs12 -info -noout` says of a file (it fails on a wrong password or a broken MAC). */
+export async function pkcs12Info(file: string, password: string, legacy = false): Promise<string> {
+  const { stdout, stderr } = await run('openssl', ['pkcs12', '-info', '-noout', '-in', file, '-passin', 'env:P12_PASSWORD', ...(legacy ? ['-legacy'] : [])], { env: { ...process.env, P12_PASSWORD: password } });
+  return `${stdout}${stderr}`;
+}
