@@ -74,8 +74,10 @@ export async function startHaproxy(options: {
   const paths = Object.fromEntries(Object.entries(options.files).map(([name, contents]) => [name, dir.write(name, contents)]));
   const statsSocket = path.join(dir.path, 'stats.sock');
   const config = options.configFor(paths, statsSocket);
-  // -db: foreground, logs on stderr; the process is ours to stop.
-  const child = spawn(haproxy, ['-db', '-f', dir.write('haproxy.cfg', config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // -db: foreground, logs on stderr. A shell between us and HAProxy ends it when our end of its stdin closes,
+  // which happens however we end, SIGKILL included: no handler of ours could stop it then.
+  const child = spawn('/bin/sh', ['-c', watchdog, 'sh', haproxy, '-db', '-f', dir.write('haproxy.cfg', config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => undefined);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -120,7 +122,8 @@ function answersShowInfo(socketPath: string): Promise<boolean> {
   });
 }
 
-function accepts(host: string, port: number): Promise<boolean> {
+/** Whether anything accepts TCP on host:port, within half a second. */
+export function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     socket.setTimeout(500, () => socket.destroy());
@@ -133,9 +136,14 @@ function accepts(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Runs HAProxy ("$1" and its arguments) and kills it once stdin reaches its end; exits with HAProxy's status. */
+// A background job's stdin is /dev/null unless redirected: fd 3 keeps the real one for cat.
+const watchdog = 'exec 3<&0; haproxy="$1"; shift; "$haproxy" "$@" & pid=$!; (cat <&3 >/dev/null; kill "$pid" 2>/dev/null) & wait "$pid"';
+
 async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  // Closing stdin is the stop signal the watchdog shell passes on to HAProxy (SIGTERM).
+  child.stdin?.end();
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
   await exited;
   clearTimeout(timer);
