@@ -16,6 +16,7 @@ const cases: ReadonlyArray<readonly [readonly string[], RegExp]> = [
   [['serve', 'http2', '--flawed-replicas', '1', '--flaw', 'accept-any-cert'], /--flawed-replicas needs --replicas 2 or more and a --flaw/],
   [['serve', 'grpc', '--proxy-headers', 'overwrites'], /--proxy-headers serves an HTTP backend: use it with serve http2/],
   [['serve', 'http2', '--proxy-headers', 'appends', '--replicas', '2'], /--proxy-headers runs its own backend: it takes neither --replicas nor --flaw/],
+  [['serve', 'http2', '--proxy-headers', 'appends', '--auth', 'jwt'], /--proxy-headers runs its own backend, which takes no tokens: leave out --auth jwt/],
 ];
 
 describe('balancer and proxy flags', { concurrency: 4 }, () => {
