@@ -5,8 +5,9 @@
  * --concurrency value. For each: wall time, scenarios per second, and the
  * peak RSS of mtlspec's whole process tree (the fleet and its target runs,
  * summed from /proc every 100 ms; the servers' process is not counted).
- * Each run's verdicts are checked: flawed targets failed, correct ones passed,
- * the same at every concurrency. Writes reports/bench-fleet.json.
+ * Each run's verdicts are checked: flawed targets failed, correct ones passed
+ * (a wrong verdict is flagged apart from an inconclusive one), the same at
+ * every concurrency. Writes reports/bench-fleet.json.
  *
  *   BENCH_FLEET_TARGETS=100 BENCH_FLEET_CONCURRENCY=1,4,16 node dist/bench/fleet.js
  */
@@ -129,10 +130,17 @@ interface FleetRun {
   readonly exitCode: number | null;
   /** Per target: verdict and each scenario's status, to compare across concurrencies. */
   readonly fingerprint: string;
+  /** The 1-minute load average when the run started. */
+  readonly loadAverage: number;
+  /** Why targets ended neither passed nor failed. */
+  readonly unexpected: readonly string[];
+  /** Targets judged against their build: a flawed one passed, or a correct one failed. */
+  readonly wrong: readonly string[];
 }
 
 async function fleetRun(inventory: string, concurrency: number): Promise<FleetRun> {
   const reportDir = path.join(tmp, `fleet-c${concurrency}`);
+  const loadAverage = os.loadavg()[0] ?? 0;
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'run', '--inventory', inventory, '--concurrency', String(concurrency), '--report-dir', reportDir], {
     cwd: tmp,
@@ -165,6 +173,10 @@ async function fleetRun(inventory: string, concurrency: number): Promise<FleetRu
     scenariosPerSecond: Math.round((scenarios / wallMs) * 1000 * 10) / 10,
     verdicts: results.verdicts,
     exitCode,
+    loadAverage,
+    unexpected: results.targets.filter((t) => t.verdict !== 'passed' && t.verdict !== 'failed').map((t) => `${t.verdict}: ${t.reason}`),
+    // A flawed target passed, or a correct one failed: never acceptable, at any load.
+    wrong: results.targets.filter((t) => (t.verdict === 'passed' && t.tags.includes('flawed')) || (t.verdict === 'failed' && t.tags.includes('correct'))).map((t) => `${t.name} (${t.tags.join(', ')}) ${t.verdict}`),
     fingerprint: results.targets.map((t) => `${t.name}=${t.verdict}:${t.scenarios.map((s) => `${s.caseId}/${s.status}`).join(',')}`).join('\n'),
   };
 }
@@ -182,8 +194,10 @@ async function main(): Promise<void> {
       runs.push(run);
       const flawed = servers.ready.servers.filter((s) => s.flaws.length > 0).length;
       if (run.verdicts.failed !== flawed || run.verdicts.passed !== targetCount - flawed) {
-        problems.push(`--concurrency ${concurrency}: ${JSON.stringify(run.verdicts)}, expected ${flawed} failed and ${targetCount - flawed} passed`);
+        const reasons = [...new Set(run.unexpected)].slice(0, 3).join('; ');
+        problems.push(`--concurrency ${concurrency}: ${JSON.stringify(run.verdicts)}, expected ${flawed} failed and ${targetCount - flawed} passed; ${reasons}`);
       }
+      if (run.wrong.length > 0) problems.push(`--concurrency ${concurrency}: WRONG VERDICTS: ${run.wrong.join('; ')}`);
       if (runs[0] && run.fingerprint !== runs[0].fingerprint) problems.push(`--concurrency ${concurrency} gave other verdicts than --concurrency ${runs[0].concurrency}`);
     }
   } finally {
@@ -194,8 +208,18 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `fleet: ${targetCount} targets x full HTTP/2 catalogue, ${os.availableParallelism()} cores (targets: <= ${wallTargetMs / 1000} s wall, <= ${rssTargetMb} MB RSS)`,
-    '  concurrency   wall        scenarios   scenarios/s   speed-up   peak RSS (tree)',
-    ...runs.map((r) => `  ${String(r.concurrency).padEnd(12)}${`${(r.wallMs / 1000).toFixed(1)} s ${mark(r.wallMs <= wallTargetMs)}`.padEnd(12)}${String(r.scenarios).padEnd(12)}${String(r.scenariosPerSecond).padEnd(14)}${`${base ? (base.wallMs / r.wallMs).toFixed(2) : '1.00'}x`.padEnd(11)}${r.peakRssMb} MB ${mark(r.peakRssMb <= rssTargetMb)}`),
+    '  (the machine is shared: the load average at each run\'s start is the last column)',
+    '  concurrency  wall            scenarios  scenarios/s  speed-up  peak RSS (tree)  verdicts (pass/fail/inconcl/error)  load',
+    ...runs.map((r) => [
+      String(r.concurrency).padEnd(13),
+      `${(r.wallMs / 1000).toFixed(1)} s ${mark(r.wallMs <= wallTargetMs)}`.padEnd(16),
+      String(r.scenarios).padEnd(11),
+      String(r.scenariosPerSecond).padEnd(13),
+      `${base ? (base.wallMs / r.wallMs).toFixed(2) : '1.00'}x`.padEnd(10),
+      `${r.peakRssMb} MB ${mark(r.peakRssMb <= rssTargetMb)}`.padEnd(17),
+      `${r.verdicts.passed}/${r.verdicts.failed}/${r.verdicts.inconclusive}/${r.verdicts.error}`.padEnd(35),
+      r.loadAverage.toFixed(1),
+    ].join('')).map((line) => `  ${line}`),
     ...problems.map((p) => `  PROBLEM: ${p}`),
     '',
   ];

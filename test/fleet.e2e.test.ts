@@ -172,9 +172,13 @@ describe('fleet mistakes: one line, exit 2, before any probe', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['--shard', '3/2'], {}, /--shard 3\/2: the shard must be 1 to 2 of 2/],
       [['--shard', 'two'], {}, /--shard "two" is not I\/N/],
+      // A CI matrix sets the shard through the environment.
+      [[], { MTLSPEC_SHARD: '5/4' }, /--shard 5\/4: the shard must be 1 to 4 of 4/],
       [['--shards', '4'], {}, /--shards 4 takes the shard from JOB_COMPLETION_INDEX .*which is not set/],
       [['--shards', '4'], { JOB_COMPLETION_INDEX: '4' }, /JOB_COMPLETION_INDEX=4 with --shards 4: the shard must be 1 to 4 of 4/],
       [['--target', downUrl], {}, /--target describes one target; with --inventory give it in the inventory/],
+      [['--http1'], {}, /--http1 describes one target/],
+      [['--write-baseline', 'b.json'], {}, /--write-baseline records one run's findings/],
       [['--concurrency', '0'], {}, /--concurrency must be a whole number from 1 to 64/],
     ];
     const runs = await Promise.all(cases.map(([args, env], i) => runCli(['run', '--inventory', inventoryFile, ...args, '--report-dir', reportDir(`flags-${i}`)], { env })));

@@ -81,8 +81,9 @@ describe('fleet verdicts', () => {
     assert.match(progress.line(), /^\[1\/4 targets, 40\/120 scenarios, /, 'a target that judged nothing has no scenarios left');
   });
 
-  it('the page escapes what the inventory and targets wrote, and groups cases by their first two levels', () => {
+  it('the page escapes what the inventory and targets wrote, and groups cases by their folder', () => {
     assert.equal(caseGroup('x509/validity/expired'), 'x509/validity');
+    assert.equal(caseGroup('spiffe/wrong-id'), 'spiffe');
     const fleet = buildFleetResults({ startedAt: 'now', wallMs: 1, inventory: { file: 'i.yaml', digest: 'd', targets: 1 } }, [{
       name: '<img src=x onerror=alert(1)>', owner: '"><script>', tags: ['<b>'], index: 0, url: 'https://x/', verdict: 'failed', exitCode: 1, reason: '<i>', wallMs: 1, dir: 'targets/x-1',
       scenarios: [{ caseId: 'x509/validity/expired', protocol: 'http2', status: 'failed', why: '<script>alert(1)</script>' }],

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -88,6 +88,16 @@ describe('PKCS#12 files OpenSSL 3 makes', () => {
     assert.throws(() => readPkcs12(mismatched, password), /matches none of its certificates/);
     assert.throws(() => readPkcs12(Buffer.from('-----BEGIN CERTIFICATE-----\n'), password), /is not a PKCS#12/);
   });
+
+  it('a file that asks for more key-derivation work than any exporter uses is refused before any derivation', async () => {
+    const ec = client('ec');
+    const heavy = await exportPkcs12(dir, 'heavy', { certPath: ec.certPath, keyPath: keyPathOf(ec) }, password, { iterations: 1_100_000 });
+    const started = performance.now();
+    assert.throws(() => readPkcs12(readFileSync(heavy), password), /asks for 1100000 key-derivation iterations, more than the 1000000 mtlspec allows/);
+    assert.ok(performance.now() - started < 1000, 'refused without deriving');
+    const usual = await exportPkcs12(dir, 'usual', { certPath: ec.certPath, keyPath: keyPathOf(ec) }, password, { iterations: 10_000 });
+    assert.equal(readPkcs12(readFileSync(usual), password).certPem.trim(), ec.certPem.trim(), "Java's 10000 iterations still read");
+  });
 });
 
 /** A PFX whose key is not its certificate's: writePkcs12 does not check the pair (readPkcs12 does). */
@@ -150,6 +160,18 @@ describe('run --client-p12 and --ca-p12', () => {
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /the CA from --ca-p12/);
     assert.match(run.stdout, /1 scenarios: .*0 failed, 0 inconclusive/, 'the expired leaf minted under the .p12 CA was refused');
+  });
+
+  it('the config file takes client-p12 and p12-password-env, the path relative to the file', async () => {
+    const ec = client('ec');
+    const configDir = path.join(dir, 'config-p12');
+    mkdirSync(configDir, { recursive: true });
+    await exportPkcs12(configDir, 'mine', { certPath: ec.certPath, keyPath: keyPathOf(ec) }, password);
+    writeFileSync(path.join(configDir, 'mtlspec.config.json'), JSON.stringify({ target: 'https://127.0.0.1:9/', 'client-p12': 'mine.p12', 'p12-password-env': 'P12_PASSWORD' }));
+    const run = await runCli(['run', '--report-dir', reports('config-p12')], { env, cwd: configDir });
+    // Exit 3 (the closed port cannot be judged), not 2: the credential was found, opened and checked.
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    assert.match(run.stdout, /the client credential from --client-p12/);
   });
 
   it('a wrong password, no key, a mismatched pair, an unset variable and no way to ask: one line each, exit 2, before any probe', async () => {

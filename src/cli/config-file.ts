@@ -11,8 +11,8 @@ import { InputError, readInputText } from '../run/inputs.js';
 /** Looked for in the current directory when --config is not given. */
 export const defaultConfigNames = ['mtlspec.config.json', 'mtlspec.config.yaml', 'mtlspec.config.yml'];
 
-/** Option names whose values are paths: relative ones are resolved against the config file's folder. */
-const pathOptions = ['ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'server-ca', 'report-dir', 'baseline', 'write-baseline'];
+/** Option names whose values are paths: relative ones are resolved against the config file's folder (and an inventory's). */
+export const pathOptions = ['ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'server-ca', 'report-dir', 'baseline', 'write-baseline'];
 
 /**
  * Reads a config file whose keys are the long flag names ("target",

@@ -306,6 +306,7 @@ function httpChoice(argv: RunArguments): 'http1' | 'http2' | undefined {
 function credentialSource(argv: RunArguments): CredentialSource {
   const ca = pair(argv, 'ca-cert', 'ca-key');
   const client = pair(argv, 'client-cert', 'client-key');
+  if (ca && client) throw new InputError('give either --ca-cert/--ca-key or --client-cert/--client-key, not both');
   const given = [...(ca ? ['--ca-cert/--ca-key'] : []), ...(client ? ['--client-cert/--client-key'] : []), ...(['ca-p12', 'client-p12'] as const).filter((flag) => argv[flag] !== undefined).map((flag) => `--${flag}`)];
   if (given.length > 1) throw new InputError(`give one credential: ${given.join(' or ')}, not ${given.length > 2 ? 'several' : 'both'}`);
   const passwordEnv = argv['p12-password-env'];

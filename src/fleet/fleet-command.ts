@@ -8,24 +8,26 @@ import { fleetTasks, type SharedOptions } from './fleet-entries.js';
 import { fleetSummaryLine, publishFleetReport } from './fleet-report.js';
 import { buildFleetResults } from './fleet-results.js';
 import { runFleet } from './fleet-run.js';
-import { loadInventory } from './inventory.js';
+import { fleetWide, loadInventory } from './inventory.js';
+import { setOptions } from './run-option-shapes.js';
 import { entriesOf, shardFrom, shardLabel } from './shard.js';
 import { maxConcurrency, type FleetArguments } from './fleet-options.js';
-
-/** Flags that describe one target: in a fleet they belong to the inventory's entries (or its defaults:). */
-const perTargetFlags = ['target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername', 'spiffe-id', 'send', 'expect', 'server-spiffe-id', 'crl-out', 'write-baseline'] as const;
 
 export async function fleetCommand(argv: RunArguments & FleetArguments): Promise<number> {
   const inventoryFile = argv.inventory;
   if (inventoryFile === undefined) throw new InputError('a fleet run needs --inventory');
-  const stray = perTargetFlags.find((flag) => argv[flag] !== undefined) ?? (argv.flaw.length > 0 ? 'flaw' : undefined) ?? (argv.http1 || argv.http2 ? 'http1/--http2' : undefined);
+  // What the fleet passes on to every target, or uses itself; any other run option set here would be ignored, so it is refused.
+  if (argv['write-baseline'] !== undefined) throw new InputError("--write-baseline records one run's findings; with --inventory give each target its own baseline: in its entry");
+  const stray = setOptions(argv as unknown as Record<string, unknown>).find((name) => !(name in sharedOptions(argv)) && !fleetWide.has(name));
   if (stray) throw new InputError(`--${stray} describes one target; with --inventory give it in the inventory's entries or its defaults:`);
   const concurrency = argv.concurrency ?? availableParallelism();
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > maxConcurrency) throw new InputError(`--concurrency must be a whole number from 1 to ${maxConcurrency} (got ${concurrency})`);
   const shard = shardFrom({ shard: argv.shard, shards: argv.shards, env: process.env });
   const inventory = loadInventory(inventoryFile);
-  const entries = entriesOf(inventory.entries, shard);
-  const tasks = await fleetTasks(inventory, entries, sharedOptions(argv));
+  // Every entry is checked, not only this shard's: a bad entry stops every shard alike, before any probe.
+  const checked = await fleetTasks(inventory, inventory.entries, sharedOptions(argv));
+  const mine = new Set(entriesOf(inventory.entries, shard).map((entry) => entry.index));
+  const tasks = checked.filter((task) => mine.has(task.entry.index));
   sweepAbandonedPrivateDirs();
   const reportDir = ReportDir.claim(argv['report-dir']);
   try {

@@ -31,13 +31,13 @@ export function renderFleetPage(results: FleetResults): string {
 ${rows}
 </tbody>
 </table>
-<p class="legend">Each cell: the worst verdict among the group's cases on that target (failed, error, inconclusive, warning, passed, info, skipped), and how many cases it covers. A target with no cells could not be judged; its reason is under its name.</p>`;
+<p class="legend">Each column is a folder of cases; each cell the worst verdict among its cases on that target (failed, error, inconclusive, warning, passed, info, skipped), with how many of them have it (all passed: "N ok"); hover for each case. A target with no cells could not be judged; its reason is under its name.</p>`;
   return selfContainedPage(`mtlspec fleet: ${headline}`, body, styles, filterScript);
 }
 
-/** x509/validity/expired -> x509/validity: the level the matrix shows. */
+/** A case's folder: x509/validity/expired -> x509/validity, spiffe/wrong-id -> spiffe. The matrix's columns. */
 export function caseGroup(caseId: string): string {
-  return caseId.split('/').slice(0, 2).join('/');
+  return caseId.split('/').slice(0, -1).join('/') || caseId;
 }
 
 function caseGroups(targets: readonly FleetTargetResult[]): string[] {
@@ -63,7 +63,8 @@ function cell(scenarios: readonly FleetScenario[]): string {
   const worst = worstFirst.find((status) => scenarios.some((s) => s.status === status)) ?? 'skipped';
   const count = scenarios.filter((s) => s.status === worst).length;
   const title = scenarios.map((s) => `${s.caseId}: ${s.status}`).join('\n');
-  return `<td class="c s-${worst}" title="${escapeHtml(title)}">${escapeHtml(worst)}${worst === 'passed' ? '' : ` ${count}`}/${scenarios.length}</td>`;
+  const text = worst === 'passed' ? `${count} ok` : `${worst} ${count}/${scenarios.length}`;
+  return `<td class="c s-${worst}" title="${escapeHtml(title)}">${escapeHtml(text)}</td>`;
 }
 
 function tone(results: FleetResults): 'pass' | 'fail' | 'unsure' {

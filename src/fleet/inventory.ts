@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { parse } from 'yaml';
+import { pathOptions } from '../cli/config-file.js';
 import { InputError, readInputText } from '../run/inputs.js';
+import { runOptionShapes } from './run-option-shapes.js';
 
 // The YAML parser is loaded only for a YAML inventory.
 const require = createRequire(import.meta.url);
@@ -34,17 +36,8 @@ export interface InventoryEntry {
 
 export type OptionValue = string | number | boolean | readonly string[];
 
-/** What an entry may set: run's options that describe one target and how to judge it. */
-const scalarOptions = new Set([
-  'target', 'ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'p12-password-env', 'server-ca', 'servername',
-  'spiffe-id', 'send', 'expect', 'http1', 'http2', 'timeout', 'rate', 'strict', 'server-spiffe-id', 'crl-out', 'target-has-crl',
-  'profile', 'baseline',
-]);
-const listOptions = new Set(['case', 'flaw']);
-/** Option values that are paths. */
-const pathOptions = new Set(['ca-cert', 'ca-key', 'client-cert', 'client-key', 'client-p12', 'ca-p12', 'server-ca', 'crl-out', 'baseline']);
-/** Run options that belong to the whole fleet run, not to one target. */
-const fleetWide = new Set(['report-dir', 'inventory', 'concurrency', 'shard', 'shards', 'quiet', 'tags', 'log-level', 'log-format', 'write-baseline', 'config', 'waivers']);
+/** Run options that belong to the whole fleet run, not to one target: given on the command line only. */
+export const fleetWide: ReadonlySet<string> = new Set(['report-dir', 'inventory', 'concurrency', 'shard', 'shards', 'quiet', 'tags', 'log-level', 'log-format', 'write-baseline', 'config', 'waivers']);
 
 export function loadInventory(file: string): Inventory {
   const text = readInputText(file, '--inventory');
@@ -102,18 +95,19 @@ function entryOf(raw: unknown, index: number, context: EntryContext): InventoryE
 }
 
 function checkedOptions(raw: Record<string, unknown>, dir: string, problem: (field: string, what: string) => InputError): Record<string, OptionValue> {
+  const { names, lists } = runOptionShapes();
   const options: Record<string, OptionValue> = {};
   for (const [field, value] of Object.entries(raw)) {
     if (fleetWide.has(field)) throw problem(field, 'applies to the whole fleet run: give it on the command line, not per target');
-    if (listOptions.has(field)) {
+    if (lists.has(field)) {
       const list = typeof value === 'string' ? [value] : value;
       if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw problem(field, 'must be a string or a list of strings');
       options[field] = list as string[];
       continue;
     }
-    if (!scalarOptions.has(field)) throw problem(field, "is not an option of mtlspec run (entries take run's long option names, and name, owner, tags)");
+    if (!names.has(field)) throw problem(field, "is not an option of mtlspec run (entries take run's long option names, and name, owner, tags)");
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw problem(field, 'must be a string, a number or true/false');
-    options[field] = pathOptions.has(field) && typeof value === 'string' && !path.isAbsolute(value) ? path.join(dir, value) : value;
+    options[field] = pathOptions.includes(field) && typeof value === 'string' && !path.isAbsolute(value) ? path.join(dir, value) : value;
   }
   return options;
 }

@@ -53,8 +53,11 @@ export function readPkcs12(bytes: Buffer, password: string): Pkcs12Contents {
   try {
     // Not strict: PKCS#12 is BER, and some exporters (Java keystores, Windows) use indefinite lengths.
     const asn1 = f.asn1.fromDer(f.util.createBuffer(bytes.toString('binary')), false);
+    const iterations = largestIterationCount(f, asn1, 0);
+    if (iterations > maxIterations) throw new Pkcs12Error(`asks for ${iterations} key-derivation iterations, more than the ${maxIterations} mtlspec allows (OpenSSL writes 2048)`);
     pfx = f.pkcs12.pkcs12FromAsn1(asn1, false, password);
   } catch (error) {
+    if (error instanceof Pkcs12Error) throw error;
     throw new Pkcs12Error(describeForgeError(error));
   }
   const keys: KeyObject[] = [];
@@ -82,6 +85,50 @@ export function readPkcs12(bytes: Buffer, password: string): Pkcs12Contents {
     certPem: certificate.toString(),
     otherPems: certificates.filter((c) => c !== certificate).map((c) => c.toString()),
   };
+}
+
+/**
+ * Forge derives keys in JavaScript: a file asking for billions of PBKDF2 or
+ * PKCS#12-KDF iterations would hold the run for hours. Every iteration count
+ * sits in the clear (MacData, PBES2 and PKCS#12 PBE parameters), as an
+ * INTEGER right after a salt OCTET STRING, so one walk finds them all before
+ * any derivation; the plain data's SafeContents are walked too.
+ */
+const maxIterations = 1_000_000;
+const maxDepth = 12;
+
+function largestIterationCount(f: typeof Forge, node: Forge.asn1.Asn1, depth: number): number {
+  if (depth > maxDepth) return 0;
+  const { Class, Type } = f.asn1;
+  if (!Array.isArray(node.value)) {
+    // The AuthenticatedSafe and each plain SafeContents travel as DER inside OCTET STRINGs.
+    if (node.tagClass === Class.UNIVERSAL && node.type === Type.OCTETSTRING && node.value.length > 2 && node.value.charCodeAt(0) === 0x30) {
+      try {
+        return largestIterationCount(f, f.asn1.fromDer(node.value, false), depth + 1);
+      } catch {
+        return 0;
+      }
+    }
+    return 0;
+  }
+  let largest = 0;
+  node.value.forEach((child, index) => {
+    const before = node.value[index - 1];
+    const afterSalt = typeof before === 'object' && !Array.isArray(before.value) && before.type === Type.OCTETSTRING && before.tagClass === Class.UNIVERSAL;
+    if (afterSalt && child.tagClass === Class.UNIVERSAL && child.type === Type.INTEGER && !Array.isArray(child.value)) {
+      largest = Math.max(largest, integerValue(child.value));
+    }
+    largest = Math.max(largest, largestIterationCount(f, child, depth + 1));
+  });
+  return largest;
+}
+
+/** A DER INTEGER's content octets as a number; anything past 2^48 is simply "huge". */
+function integerValue(octets: string): number {
+  if (octets.length > 6) return Number.MAX_SAFE_INTEGER;
+  let value = 0;
+  for (const char of octets) value = value * 256 + char.charCodeAt(0);
+  return value;
 }
 
 function keyFromBag(f: typeof Forge, bag: Forge.pkcs12.Bag): KeyObject {

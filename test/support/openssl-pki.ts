@@ -313,6 +313,8 @@ export interface Pkcs12ExportOptions {
   noKey?: boolean;
   /** Use this key instead of the certificate's own (a mismatched pair). */
   keyPath?: string;
+  /** Key-derivation iterations, for the key and the MAC (OpenSSL's default: 2048). */
+  iterations?: number;
 }
 
 /** `openssl pkcs12 -export` of a certificate and its key; the password goes through an environment variable, as a careful user's would. */
@@ -323,6 +325,7 @@ export async function exportPkcs12(dir: string, name: string, pair: { certPath: 
   else args.push('-inkey', options.keyPath ?? pair.keyPath);
   if (options.legacy) args.push('-legacy');
   if (options.chainPath) args.push('-certfile', options.chainPath);
+  if (options.iterations !== undefined) args.push('-iter', String(options.iterations), '-maciter');
   await run('openssl', args, { cwd: dir, env: { ...process.env, P12_PASSWORD: password } });
   return out;
 }
