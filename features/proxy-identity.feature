@@ -8,7 +8,10 @@ Feature: A TLS-terminating proxy passes on the identity it verified, never the c
   the valid certificate, twice, or with its name in another case. An answer
   that names the forged identity fails; one that names the certificate
   presented passes (--identity-echo says where the answer names the caller).
-  Run with --tags @proxy-identity, or --case proxy.
+  They apply to a target behind a TLS-terminating proxy, and to any HTTP
+  service that might read such a header; the built-in servers judge the
+  connection themselves and ignore the headers, so there they pass. They run
+  only when asked for: --tags @proxy-identity, --case proxy, or --identity-echo.
 
   Scenario Outline: <protocol> does not take the forged identity of <case> (<rule>)
     Given the valid control credential was probed on the <protocol> target

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { proxyCases } from '../fixtures/proxy-cases.js';
 import { referenceEchoPattern } from '../src/proxy/identity-echo.js';
 import { packageRoot } from '../src/paths.js';
+import { accepts } from '../src/proxy/haproxy.js';
 import { failingScenarios, runCli, scenarioLines, startCli, type LongRunningCli } from './support/cli.js';
 import { ensureCommand } from './support/ensure-package.js';
 import { readRunResults } from './support/records.js';
@@ -61,6 +62,22 @@ async function serveBalanced(flags: readonly string[]): Promise<string[]> {
 }
 
 describe('behind a layer-4 balancer (HAProxy mode tcp, 3 replicas)', { concurrency: 1 }, () => {
+  it('a serve killed with SIGKILL, which no handler sees, takes its HAProxy with it', async () => {
+    const server = startCli(['serve', 'http2', '--replicas', '2']);
+    servers.push(server);
+    const [, port = ''] = await server.waitFor(/listening on https:\/\/127\.0\.0\.1:(\d+)\//);
+    await server.waitFor(/Ctrl-C stops it/);
+    assert.equal(await accepts('127.0.0.1', Number(port)), true, 'HAProxy listens');
+    await server.stop('SIGKILL');
+    let listening = true;
+    // At most 3 s: the watchdog shell sees its stdin close at once.
+    for (let i = 0; i < 30 && listening; i++) {
+      listening = await accepts('127.0.0.1', Number(port));
+      if (listening) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(listening, false, 'nothing listens on the balancer port any more');
+  });
+
   it('all replicas correct: passes with --repeat 3, sees three backends, and the identity reaches the application', async (t) => {
     const run = await serveBalanced([]);
     const single = await runCli([...run, '--report-dir', path.join(reportRoot, 'single')], 120_000);

@@ -63,7 +63,7 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
   const tokenFlaws = argv.flaw.filter(isTokenFlaw);
   if (argv.auth === 'jwt' && argv.protocol === 'tls') throw new InputError('--auth jwt needs grpc or http2: tokens travel in a request header, and raw TLS has none');
   if (tokenFlaws.length > 0 && argv.auth !== 'jwt') throw new InputError(`--flaw ${tokenFlaws[0]} needs --auth jwt`);
-  const choice = { replicas: argv.replicas, flawedReplicas: argv['flawed-replicas'], proxyHeaders: argv['proxy-headers'], hasFlaws: argv.flaw.length > tokenFlaws.length, protocol: argv.protocol };
+  const choice = { replicas: argv.replicas, flawedReplicas: argv['flawed-replicas'], proxyHeaders: argv['proxy-headers'], hasFlaws: argv.flaw.length > tokenFlaws.length, protocol: argv.protocol, auth: argv.auth };
   const setupMistake = setupProblem(choice);
   if (setupMistake) throw new InputError(setupMistake);
 

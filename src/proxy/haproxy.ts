@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrivateDir } from '../pki/private-dir.js';
+import { InputError } from '../run/inputs.js';
 
 /**
  * A real HAProxy, started from a configuration text, for the reference
@@ -63,16 +64,20 @@ export async function startHaproxy(options: {
   host: string;
   port: number;
   files: Readonly<Record<string, string>>;
-  configFor: (paths: Readonly<Record<string, string>>) => string;
+  /** The configuration; it must put `statsSocket` in its global section (haproxyPreamble does), which is how readiness is known. */
+  configFor: (paths: Readonly<Record<string, string>>, statsSocket: string) => string;
 }): Promise<RunningHaproxy> {
   const haproxy = findHaproxy();
   if (!haproxy) throw new Error('HAProxy is not installed (Debian: apt-get install haproxy)');
   const version = /HAProxy version (\S+)/.exec(spawnSync(haproxy, ['-v'], { encoding: 'utf8', timeout: readyTimeoutMs }).stdout ?? '')?.[1] ?? 'unknown';
   const dir = new PrivateDir('mtlspec-haproxy-');
   const paths = Object.fromEntries(Object.entries(options.files).map(([name, contents]) => [name, dir.write(name, contents)]));
-  const config = options.configFor(paths);
-  // -db: foreground, logs on stderr; the process is ours to stop.
-  const child = spawn(haproxy, ['-db', '-f', dir.write('haproxy.cfg', config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const statsSocket = path.join(dir.path, 'stats.sock');
+  const config = options.configFor(paths, statsSocket);
+  // -db: foreground, logs on stderr. A shell between us and HAProxy ends it when our end of its stdin closes,
+  // which happens however we end, SIGKILL included: no handler of ours could stop it then.
+  const child = spawn('/bin/sh', ['-c', watchdog, 'sh', haproxy, '-db', '-f', dir.write('haproxy.cfg', config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => undefined);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -82,25 +87,43 @@ export async function startHaproxy(options: {
     dir.remove();
   };
   try {
-    await waitUntilListening(options.host, options.port, child);
+    await waitUntilReady(statsSocket, options.host, options.port, child);
   } catch (error) {
     await close();
+    if (/cannot bind socket/.test(output)) throw new InputError(`HAProxy cannot listen on ${options.host}:${options.port}: the port is taken; choose another with --port, or leave it to pick a free one`);
     throw new Error(`HAProxy ${version} did not start: ${(error as Error).message}\n${output.trim().split('\n').slice(-10).join('\n')}`);
   }
   return { host: options.host, port: options.port, version, config, output: () => output, close };
 }
 
-async function waitUntilListening(host: string, port: number, child: ChildProcess): Promise<void> {
+/**
+ * HAProxy exits when any listener fails to bind, and answers on its stats
+ * socket only once all are bound: a port that accepts may be someone
+ * else's, so the socket's answer is what proves the listener is HAProxy's.
+ */
+async function waitUntilReady(statsSocket: string, host: string, port: number, child: ChildProcess): Promise<void> {
   const started = performance.now();
   while (performance.now() - started < readyTimeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
-    if (await accepts(host, port)) return;
+    if ((await answersShowInfo(statsSocket)) && (await accepts(host, port))) return;
     await sleep(50);
   }
-  throw new Error(`nothing listened on ${host}:${port} within ${readyTimeoutMs} ms`);
+  throw new Error(`it was not ready on ${host}:${port} within ${readyTimeoutMs} ms`);
 }
 
-function accepts(host: string, port: number): Promise<boolean> {
+function answersShowInfo(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = net.connect({ path: socketPath }, () => socket.end('show info\n'));
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(/^Name: HAProxy$/m.test(answer)));
+  });
+}
+
+/** Whether anything accepts TCP on host:port, within half a second. */
+export function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     socket.setTimeout(500, () => socket.destroy());
@@ -113,9 +136,14 @@ function accepts(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Runs HAProxy ("$1" and its arguments) and kills it once stdin reaches its end; exits with HAProxy's status. */
+// A background job's stdin is /dev/null unless redirected: fd 3 keeps the real one for cat.
+const watchdog = 'exec 3<&0; haproxy="$1"; shift; "$haproxy" "$@" & pid=$!; (cat <&3 >/dev/null; kill "$pid" 2>/dev/null) & wait "$pid"';
+
 async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  // Closing stdin is the stop signal the watchdog shell passes on to HAProxy (SIGTERM).
+  child.stdin?.end();
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
   await exited;
   clearTimeout(timer);
@@ -125,10 +153,10 @@ async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
  * HAProxy as a layer-4 balancer: `mode tcp`, round robin, the TLS connection
  * passed through untouched, so each replica authenticates the client itself.
  */
-export function l4BalancerConfig(input: { host: string; port: number; backends: ReadonlyArray<{ host: string; port: number }> }): string {
+export function l4BalancerConfig(input: { host: string; port: number; statsSocket: string; backends: ReadonlyArray<{ host: string; port: number }> }): string {
   const servers = input.backends.map((b, i) => `  server replica${i + 1} ${b.host}:${b.port}`).join('\n');
   return `# mtlspec: layer-4 balancer (TLS passthrough) in front of reference replicas
-${haproxyPreamble('tcp')}
+${haproxyPreamble('tcp', [`stats socket ${input.statsSocket} mode 600`])}
 
 frontend l4
   bind ${input.host}:${input.port}

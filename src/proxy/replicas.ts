@@ -44,7 +44,7 @@ export async function startBalancedReplicas(
       replicas.push(await startReferenceServer(protocol, { ...options, certPem: leaf.certPem, keyPem: leaf.keyPem, flaws, host, port: 0 }));
     }
     const port = options.port || (await freePort(host));
-    const haproxy = await startHaproxy({ host, port, files: {}, configFor: () => l4BalancerConfig({ host, port, backends: replicas }) });
+    const haproxy = await startHaproxy({ host, port, files: {}, configFor: (_paths, statsSocket) => l4BalancerConfig({ host, port, statsSocket, backends: replicas }) });
     const first = replicas[0];
     if (!first) throw new Error('no replica started');
     return {

@@ -25,6 +25,8 @@ export interface SetupChoice {
   readonly proxyHeaders: ProxyHeaderPolicy | undefined;
   readonly hasFlaws: boolean;
   readonly protocol: RunningServer['protocol'];
+  /** serve --auth: the proxy's backend takes no tokens. */
+  readonly auth?: 'none' | 'jwt';
 }
 
 /** What is wrong with the setup flags, if anything: one sentence. */
@@ -39,6 +41,7 @@ export function setupProblem(choice: SetupChoice): string | undefined {
     if (!proxyHeaderPolicies.includes(choice.proxyHeaders)) return `--proxy-headers must be one of ${proxyHeaderPolicies.join(', ')} (got ${String(choice.proxyHeaders)})`;
     if (choice.protocol !== 'http2') return '--proxy-headers serves an HTTP backend: use it with serve http2';
     if (replicas > 1 || choice.hasFlaws) return '--proxy-headers runs its own backend: it takes neither --replicas nor --flaw (the flaw is --proxy-headers appends)';
+    if (choice.auth === 'jwt') return '--proxy-headers runs its own backend, which takes no tokens: leave out --auth jwt';
   }
   if ((replicas > 1 || choice.proxyHeaders !== undefined) && !findHaproxy()) {
     return `${replicas > 1 ? '--replicas' : '--proxy-headers'} needs HAProxy, and it is not installed (Debian: apt-get install haproxy)`;

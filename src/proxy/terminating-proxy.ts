@@ -64,7 +64,7 @@ export async function startTerminatingProxy(options: {
       port,
       // crt takes the certificate and its key in one PEM.
       files: { 'server.pem': `${options.certPem.trimEnd()}\n${options.keyPem}`, 'client-ca.pem': options.clientCaPem },
-      configFor: (paths) => proxyConfig({ host, port, backendPort, policy: options.policy, crt: paths['server.pem'] ?? '', ca: paths['client-ca.pem'] ?? '' }),
+      configFor: (paths, statsSocket) => proxyConfig({ host, port, backendPort, statsSocket, policy: options.policy, crt: paths['server.pem'] ?? '', ca: paths['client-ca.pem'] ?? '' }),
     });
     return {
       url: `https://${host}:${port}/hello`,
@@ -81,7 +81,7 @@ export async function startTerminatingProxy(options: {
   }
 }
 
-function proxyConfig(input: { host: string; port: number; backendPort: number; policy: ProxyHeaderPolicy; crt: string; ca: string }): string {
+function proxyConfig(input: { host: string; port: number; backendPort: number; statsSocket: string; policy: ProxyHeaderPolicy; crt: string; ca: string }): string {
   const headers = input.policy === 'overwrites'
     ? [
         '  # Correct: every identity header the client sent is removed, then the verified certificate is set.',
@@ -93,7 +93,7 @@ function proxyConfig(input: { host: string; port: number; backendPort: number; p
         '  http-request add-header X-SSL-Client-Cert %[ssl_c_der,base64]',
       ];
   return `# mtlspec: TLS-terminating proxy (${input.policy}) in front of a plain backend that trusts identity headers
-${haproxyPreamble('http')}
+${haproxyPreamble('http', [`stats socket ${input.statsSocket} mode 600`])}
 
 frontend mtls
   bind ${input.host}:${input.port} ssl crt ${input.crt} ca-file ${input.ca} verify required alpn h2,http/1.1 ssl-min-ver TLSv1.3
