@@ -324,6 +324,16 @@ describe('mtlspec certs command', () => {
     });
   });
 
+  it('an --out that cannot be made (under /proc) is an InputError at once, not a hang', async () => {
+    const started = Date.now();
+    await assert.rejects(certsCommand(argsFor('/proc/mtlspec-no-such/pki'), capture().write), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /^cannot write the PKI to \/proc\/mtlspec-no-such\/pki: ENOENT/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000, 'bounded');
+  });
+
   it('checks --days, names and hosts with InputErrors', () => {
     const args = argsFor(path.join(root, 'unused'));
     assert.doesNotThrow(() => validateCertsArguments(args));

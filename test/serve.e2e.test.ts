@@ -26,6 +26,12 @@ function printedRunArguments(output: string): string[] {
 }
 
 describe('mtlspec serve', { concurrency: 2 }, () => {
+  it('a --pki-dir that cannot be made (under /proc) is one line and exit 2, not a hang', async () => {
+    const run = await runCli(['serve', 'http2', '--pki-dir', '/proc/mtlspec-no-such/pki'], 15_000);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stderr, /^mtlspec: cannot write the PKI to \/proc\/mtlspec-no-such\/pki: ENOENT[^\n]*\n$/);
+  });
+
   it('serves raw TLS; its printed run line passes every case; SIGTERM stops it and removes its PKI', async () => {
     const server = startCli(['serve', 'tls']);
     servers.push(server);

@@ -178,7 +178,8 @@ function workloadPathMissing(id: string): boolean {
 }
 
 /** Errors the user fixes with a flag or on the file system; undefined for everything else (bugs). */
-function asInputError(error: unknown, outDir: string): InputError | undefined {
+/** A failure to write the PKI folder as one line (exit 2), when it is the folder's fault; `mtlspec serve --pki-dir` shares it. */
+export function asInputError(error: unknown, outDir: string): InputError | undefined {
   if (error instanceof OverwriteRefusedError) return new InputError(`${error.file} already exists; pass --force to replace the set`);
   if (error instanceof Error && 'code' in error && typeof error.code === 'string' && fileSystemCodes.has(error.code)) {
     return new InputError(`cannot write the PKI to ${outDir}: ${error.message}`);
@@ -186,7 +187,8 @@ function asInputError(error: unknown, outDir: string): InputError | undefined {
   return undefined;
 }
 
-const fileSystemCodes = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EROFS', 'ENOSPC', 'EISDIR', 'ENAMETOOLONG']);
+// ENOENT: a folder that cannot be made where asked (a path under /proc).
+const fileSystemCodes = new Set(['EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EROFS', 'ENOSPC', 'EISDIR', 'ENAMETOOLONG', 'ENOENT']);
 
 function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;

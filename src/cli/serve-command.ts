@@ -11,6 +11,7 @@ import { allTokenFlaws, isTokenFlaw, type TokenFlaw, type TokenPolicy } from '..
 import { generateSigningKey } from '../token/keys.js';
 import { protocolLabels, type Protocol } from '../target/target.js';
 import { spiffeIdProblem } from './spiffe-id.js';
+import { asInputError } from './certs-command.js';
 import { proxyHeaderPolicies, type ProxyHeaderPolicy } from '../proxy/terminating-proxy.js';
 import { maxReplicas } from '../proxy/replicas.js';
 import { setupProblem, startServedSetup } from '../proxy/served-setups.js';
@@ -82,6 +83,8 @@ export async function serveCommand(argv: ServeArguments, write: (line: string) =
     spiffeId: argv['spiffe-id'],
     key: 'ec-p256',
     overwrite: true,
+  }).catch((error: unknown) => {
+    throw asInputError(error, dir) ?? error;
   });
   const read = (file: string): string => readFileSync(file, 'utf8');
   const token = argv.auth === 'jwt' ? await writeTokenIssuer(dir, tokenFlaws) : undefined;

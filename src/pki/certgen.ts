@@ -1,4 +1,5 @@
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
+import { makeDirs } from '../make-dirs.js';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { createRootAuthority, signLeaf, type Authority } from './authority.js';
@@ -68,7 +69,8 @@ const keyMode = 0o600;
 export async function generatePkiFiles(outDir: string, options: CertgenOptions): Promise<GeneratedFiles> {
   const paths = pathsIn(outDir);
   const p12Path = path.join(outDir, p12FileName);
-  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  // Not fs's recursive mkdir: it spins forever on a path under /proc (see make-dirs.ts).
+  makeDirs(outDir, 0o700);
   if (!options.overwrite) await refuseExisting([...Object.values(paths), ...(options.p12Password !== undefined ? [p12Path] : [])]);
 
   const context: TemplateContext = { now: new Date() };
