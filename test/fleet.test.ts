@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadInventory } from '../src/fleet/inventory.js';
 import { argumentsFor } from '../src/fleet/fleet-entries.js';
+import { secretsOffTheCommandLine } from '../src/fleet/target-child.js';
 import { entriesOf, shardFrom } from '../src/fleet/shard.js';
 import { fleetExitCode } from '../src/fleet/fleet-results.js';
 import { FleetProgress } from '../src/fleet/progress.js';
@@ -39,6 +40,13 @@ describe('inventory', () => {
 
   it('argumentsFor keeps a value that starts with "-" a value, repeats lists, and leaves false flags out', () => {
     assert.deepEqual(argumentsFor({ send: '-PING', case: ['a', 'b'], http1: false, strict: true, timeout: 5 }), ['--send=-PING', '--case=a', '--case=b', '--strict', '--timeout=5']);
+  });
+
+  it("an entry's token reaches its child in MTLSPEC_TOKEN, never on the command line that ps shows", () => {
+    const invocation = secretsOffTheCommandLine(argumentsFor({ target: 'https://127.0.0.1:1/', token: 'a.b.c', strict: true }), { PATH: '/bin' });
+    assert.deepEqual(invocation.args, ['--target=https://127.0.0.1:1/', '--strict']);
+    assert.deepEqual(invocation.env, { PATH: '/bin', MTLSPEC_TOKEN: 'a.b.c' });
+    assert.deepEqual(secretsOffTheCommandLine(['--strict'], { PATH: '/bin' }), { args: ['--strict'], env: { PATH: '/bin' } });
   });
 });
 

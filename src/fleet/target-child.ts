@@ -37,10 +37,11 @@ const progress = /^\s*\[(\d+)\/(\d+)\]/;
 export function runTargetChild(options: ChildOptions): Promise<ChildRun> {
   mkdirSync(options.reportDir, { recursive: true });
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(packageRoot, 'bin/mtlspec.js'), 'run', ...options.args, `--report-dir=${options.reportDir}`, '--log-format=json'], {
+  const invocation = secretsOffTheCommandLine(options.args, childEnvironment(process.env, passwordVariables(options.args)));
+  const child = spawn(process.execPath, [path.join(packageRoot, 'bin/mtlspec.js'), 'run', ...invocation.args, `--report-dir=${options.reportDir}`, '--log-format=json'], {
     // Its own folder as the working directory: no mtlspec.config.* there to add settings the inventory did not give.
     cwd: options.reportDir,
-    env: childEnvironment(process.env, passwordVariables(options.args)),
+    env: invocation.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const cancelCleanup = cleanUpAtExit(() => void child.kill('SIGTERM'));
@@ -77,6 +78,17 @@ export function runTargetChild(options: ChildOptions): Promise<ChildRun> {
 function childEnvironment(env: NodeJS.ProcessEnv, keep: readonly string[]): NodeJS.ProcessEnv {
   const kept = Object.entries(env).filter(([name]) => !name.startsWith('MTLSPEC_') || keep.includes(name));
   return { ...Object.fromEntries(kept), FORCE_COLOR: '0' };
+}
+
+/**
+ * An inventory's `token` goes to its child in MTLSPEC_TOKEN, not as
+ * --token: a command line is readable by every user of the machine (ps),
+ * the environment only by the child's owner.
+ */
+export function secretsOffTheCommandLine(args: readonly string[], env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } {
+  const token = args.find((arg) => arg.startsWith('--token='));
+  if (token === undefined) return { args: [...args], env };
+  return { args: args.filter((arg) => !arg.startsWith('--token=')), env: { ...env, MTLSPEC_TOKEN: token.slice('--token='.length) } };
 }
 
 /** The variable a target's --p12-password-env names must reach it, whatever its name. */
