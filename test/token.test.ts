@@ -7,7 +7,8 @@ import { createRunPki } from '../src/pki/index.js';
 import { shownBearer, tokenEvidence, tokenFingerprint } from '../src/token/evidence.js';
 import { readSigningKey, SigningKeyError } from '../src/token/keys.js';
 import { TokenKit } from '../src/token/kit.js';
-import { certificateThumbprint, derOf, mintToken, TokenMintError, type MintInputs } from '../src/token/mint.js';
+import { certificateDer, certificateSha256 } from '../src/pki/certificate-hash.js';
+import { mintToken, TokenMintError, type MintInputs } from '../src/token/mint.js';
 import { tokenTemplateOf, tokenUnavailableReason } from '../src/token/request.js';
 import { allTokenFlaws, verifyBearer, type TokenFlaw, type TokenPolicy } from '../src/token/verifier.js';
 
@@ -25,14 +26,14 @@ async function fixture(): Promise<{ kit: TokenKit; policy: (flaws: TokenFlaw[]) 
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const issuer = await readSigningKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), undefined);
   const kit = await TokenKit.create({ issuer }, attacker, { issuer: 'https://iss.test', audience: 'https://aud.test', subject: 'client' });
-  const presentedDer = derOf(valid.certPem);
-  const otherDer = derOf(other.certPem);
+  const presentedDer = certificateDer(valid.certPem);
+  const otherDer = certificateDer(other.certPem);
   const caPem = pki.trustedCa?.certPem ?? '';
   return {
     kit,
     presentedDer,
     otherDer,
-    inputs: { presentedDer, issuerOfPresentedDer: derOf(caPem), credentialDerOf: async () => otherDer },
+    inputs: { presentedDer, issuerOfPresentedDer: certificateDer(caPem), credentialDerOf: async () => otherDer },
     policy: (flaws) => ({ jwks: { keys: [issuer.publicJwk] }, issuerPublicPem: issuer.publicPem, issuer: 'https://iss.test', audience: 'https://aud.test', requireBinding: true, skewSeconds: 30, flaws }),
   };
 }
@@ -60,7 +61,7 @@ describe('minting', () => {
     const valid = f.kit.validTemplate({ now: new Date() });
     const mint = (template: typeof valid) => mintToken(template, { ...f.inputs, issuer: f.kit.issuer, attacker: f.kit.attacker, given: undefined, attackerUrls: f.kit.keyServer.urls });
     const bound = tokenEvidence((await mint(valid)).compact).claims?.['cnf'] as Record<string, string>;
-    assert.equal(bound['x5t#S256'], certificateThumbprint(f.presentedDer));
+    assert.equal(bound['x5t#S256'], certificateSha256(f.presentedDer));
     assert.match(bound['x5t#S256'] ?? '', /^[A-Za-z0-9_-]{43}$/);
     const hex = tokenEvidence((await mint({ ...valid, binding: { to: 'presented', encoding: 'hex' } })).compact).claims?.['cnf'] as Record<string, string>;
     assert.match(hex['x5t#S256'] ?? '', /^[0-9a-f]{64}$/);
@@ -76,8 +77,8 @@ describe('minting', () => {
     const none = tokenCases.find((c) => c.id === 'jwt/alg/none');
     assert.ok(expired?.token && none?.token);
     const context = { now: new Date() };
-    assert.match(tokenUnavailableReason(tokenTemplateOf(expired.token, given, context) ?? given.validTemplate(context), given, context) ?? '', /needs --jwt-key/);
-    assert.equal(tokenUnavailableReason(tokenTemplateOf(none.token, given, context) ?? given.validTemplate(context), given, context), undefined);
+    assert.match(tokenUnavailableReason(tokenTemplateOf(expired.token, given, context) ?? given.validTemplate(context), given, () => undefined) ?? '', /needs --jwt-key/);
+    assert.equal(tokenUnavailableReason(tokenTemplateOf(none.token, given, context) ?? given.validTemplate(context), given, () => undefined), undefined);
     const changed = tokenTemplateOf(expired.token, given, context);
     assert.ok(changed);
     await assert.rejects(mintToken(changed, { ...f.inputs, issuer: undefined, attacker: given.attacker, given: given.given, attackerUrls: given.keyServer.urls }), TokenMintError);
@@ -85,7 +86,12 @@ describe('minting', () => {
   });
 
   it('an unreadable issuer key is one sentence that never quotes the file', async () => {
-    await assert.rejects(readSigningKey('-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n', undefined), (error: Error) => error instanceof SigningKeyError && !error.message.includes('c2VjcmV0'));
+    // A real key made now, cut short so it no longer parses: the message must quote none of it.
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const [armourStart = '', ...body] = pem.trim().split('\n');
+    const bodyLines = body.slice(0, -1);
+    const cut = [armourStart, ...bodyLines.slice(0, 1), body.at(-1) ?? ''].join('\n');
+    await assert.rejects(readSigningKey(cut, undefined), (error: Error) => error instanceof SigningKeyError && bodyLines.every((line) => !error.message.includes(line)));
     const publicOnly = await exportJWK(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
     await assert.rejects(readSigningKey(JSON.stringify(publicOnly), undefined), /no private part/);
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

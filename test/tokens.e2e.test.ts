@@ -7,7 +7,7 @@ import { PrivateDir } from '../src/pki/private-dir.js';
 import { startGrpcServer } from '../src/servers/grpc-server.js';
 import type { RunningServer } from '../src/servers/types.js';
 import { readSigningKey } from '../src/token/keys.js';
-import { certificateThumbprint, derOf } from '../src/token/mint.js';
+import { certificateDer, certificateSha256 } from '../src/pki/certificate-hash.js';
 import type { TokenPolicy } from '../src/token/verifier.js';
 import { runCli, scenariosMarked, type CliRun } from './support/cli.js';
 import { clientSpiffeId, issueLeaf, makeCa, type Leaf, type OpensslCa } from './support/openssl-pki.js';
@@ -191,7 +191,7 @@ describe('bad token flags: one line, exit 2, before any probe', () => {
 /** A valid token from the test's issuer, bound to a certificate: what a user's --token would be. */
 async function boundToken(certPem: string): Promise<string> {
   const issuer = await readSigningKey(readFileSync(issuerKeyFile, 'utf8'), undefined);
-  return new SignJWT({ cnf: { 'x5t#S256': certificateThumbprint(derOf(certPem)) } })
+  return new SignJWT({ cnf: { 'x5t#S256': certificateSha256(certificateDer(certPem)) } })
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
     .setIssuer(issuerName)
     .setAudience(audience)

@@ -6,7 +6,8 @@ import type { Target } from '../target/target.js';
 import { holdInlineToken } from '../token/given-token.js';
 import { GivenTokenError, splitGivenToken } from '../token/kit.js';
 import { readSigningKey, SigningKeyError } from '../token/keys.js';
-import { certificateThumbprint, derOf, type GivenToken } from '../token/mint.js';
+import { certificateDer, certificateSha256 } from '../pki/certificate-hash.js';
+import type { GivenToken } from '../token/mint.js';
 
 /** The token flags of `run`, as yargs gives them. */
 export interface TokenArguments {
@@ -98,7 +99,7 @@ function checkBinding(given: GivenToken, flag: string, credentials: CredentialSo
   if (credentials.kind === 'ca' || !clientCertPem) {
     throw new InputError(`${flag}: the token is bound to one certificate (cnf x5t#S256), so give that certificate with --client-cert and --client-key; certificates minted from --ca-cert cannot match it`);
   }
-  if (certificateThumbprint(derOf(clientCertPem)) !== thumbprint) {
+  if (certificateSha256(certificateDer(clientCertPem)) !== thumbprint) {
     throw new InputError(`${flag}: the token is bound to another certificate than --client-cert (its cnf x5t#S256 differs)`);
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { certificateDer, certificateSha256 } from '../pki/certificate-hash.js';
 import type { RequestHeader } from '../probe/request-headers.js';
 import type { LeafTemplate } from '../pki/template.js';
 
@@ -44,14 +44,10 @@ export function forgedSpiffeId(clientSpiffeId: string): string {
   return `spiffe://${domain}/${forgedName}`;
 }
 
-function der(certPem: string): Buffer {
-  return Buffer.from(new X509Certificate(certPem).raw);
-}
-
 /** The header families the cases forge, each with the value a proxy of that kind would write for the forged identity. */
 export const identityHeaders = {
   /** Envoy's x-forwarded-client-cert: By (the proxy's own identity), Hash (of the client's DER), URI (its SPIFFE ID). */
-  xfcc: (f: ForgedIdentity): RequestHeader[] => [header('X-Forwarded-Client-Cert', `By=${f.serverSpiffeId};Hash=${sha256Hex(der(f.certPem))};Subject="${f.subject}";URI=${f.spiffeId}`)],
+  xfcc: (f: ForgedIdentity): RequestHeader[] => [header('X-Forwarded-Client-Cert', `By=${f.serverSpiffeId};Hash=${certificateSha256(certificateDer(f.certPem), 'hex')};Subject="${f.subject}";URI=${f.spiffeId}`)],
   /** nginx / HAProxy style: the verification result, with the subject it vouches for. */
   'ssl-client-verify': (f: ForgedIdentity): RequestHeader[] => [header('X-SSL-Client-Verify', 'SUCCESS'), header('X-SSL-Client-S-DN', f.subject)],
   /** nginx's $ssl_client_escaped_cert: the URL-encoded PEM. */
@@ -59,13 +55,13 @@ export const identityHeaders = {
   'ssl-client-dn': (f: ForgedIdentity): RequestHeader[] => [header('X-SSL-Client-DN', f.subject)],
   'ssl-client-s-dn': (f: ForgedIdentity): RequestHeader[] => [header('X-SSL-Client-S-DN', f.subject)],
   /** A base64 DER in a generic field many in-house proxies use. */
-  'x-client-cert': (f: ForgedIdentity): RequestHeader[] => [header('X-Client-Cert', der(f.certPem).toString('base64'))],
+  'x-client-cert': (f: ForgedIdentity): RequestHeader[] => [header('X-Client-Cert', certificateDer(f.certPem).toString('base64'))],
   /** RFC 9440: a Structured Field Byte Sequence, base64 DER between colons. */
-  'client-cert': (f: ForgedIdentity): RequestHeader[] => [header('Client-Cert', `:${der(f.certPem).toString('base64')}:`)],
+  'client-cert': (f: ForgedIdentity): RequestHeader[] => [header('Client-Cert', `:${certificateDer(f.certPem).toString('base64')}:`)],
   /** Lower case, as some Kubernetes ingress controllers name it: the URL-encoded PEM. */
   'ssl-client-cert-lower': (f: ForgedIdentity): RequestHeader[] => [header('ssl-client-cert', encodeURIComponent(f.certPem))],
   /** Traefik's PassTLSClientCert: the base64 DER. */
-  'forwarded-tls-client-cert': (f: ForgedIdentity): RequestHeader[] => [header('X-Forwarded-Tls-Client-Cert', der(f.certPem).toString('base64'))],
+  'forwarded-tls-client-cert': (f: ForgedIdentity): RequestHeader[] => [header('X-Forwarded-Tls-Client-Cert', certificateDer(f.certPem).toString('base64'))],
 } as const satisfies Record<string, (forged: ForgedIdentity) => RequestHeader[]>;
 
 export type IdentityHeaderFamily = keyof typeof identityHeaders;
@@ -95,6 +91,3 @@ function swapCase(name: string): string {
   return [...name].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
 }
 
-function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}

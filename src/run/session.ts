@@ -16,8 +16,8 @@ import { referenceServerSpiffeId, referenceTokenAudience, referenceTokenIssuer, 
 import { isTokenFlaw, type TokenPolicy } from '../token/verifier.js';
 import { TokenKit } from '../token/kit.js';
 import { generateSigningKey, readSigningKey } from '../token/keys.js';
-import { tokenRequest, tokenTemplateOf, tokenUnavailableReason } from '../token/request.js';
-import { derOf } from '../token/mint.js';
+import { tokenRequest, tokenTemplateOf, tokenUnavailableReason, type TokenRequest } from '../token/request.js';
+import { certificateDer } from '../pki/certificate-hash.js';
 import type { TokenEvidence } from '../token/evidence.js';
 import { heldInlineToken } from '../token/given-token.js';
 import { readInputText } from './inputs.js';
@@ -174,19 +174,16 @@ export class RunSession {
     if (!this.tokens) return 'a token case needs --jwt-key (or --token) and a grpcs:// or https:// target';
     const template = tokenTemplateOf(clientCase.token, this.tokens.kit, { now: new Date() });
     if (!template) return undefined;
-    const reason = tokenUnavailableReason(template, this.tokens.kit, { now: new Date() });
-    if (reason) return reason;
-    for (const part of [template, ...(template.secondToken ? [template.secondToken] : [])]) {
-      const to = part.binding.to;
+    return tokenUnavailableReason(template, this.tokens.kit, (to) => {
       if (typeof to === 'object') {
         const other = this.unavailableReason(findClientCase(cases, to.credentialOf));
-        if (other) return `the token is bound to another client's certificate, which this run cannot make: ${other}`;
+        return other ? `the token is bound to another client's certificate, which this run cannot make: ${other}` : undefined;
       }
       if (to === 'issuer-of-presented' && !this.#issuerPemOf(this.userCredential)) {
         return "the token is bound to the client certificate's issuer, which the run does not have: give --client-cert with its chain";
       }
-    }
-    return undefined;
+      return undefined;
+    });
   }
 
   /** The certificate that issued a credential: the chain it sends, or the run's CA. */
@@ -359,17 +356,17 @@ export class RunSession {
   }
 
   /** The token a probe on this target carries: the case's, or the run's valid one for every other case; none where tokens do not apply. */
-  async #tokenFor(conformanceCase: ClientCase, protocol: TargetKey, credential: ClientCredential | undefined): Promise<Awaited<ReturnType<typeof tokenRequest>> | undefined> {
+  async #tokenFor(conformanceCase: ClientCase, protocol: TargetKey, credential: ClientCredential | undefined): Promise<TokenRequest | undefined> {
     if (!this.tokens?.targets.has(protocol)) return undefined;
     // A case that presents no certificate still carries the valid token, bound to the valid certificate the client would have.
     const bindTo = credential ?? (await this.credential(controlCase(protocol)));
     const issuerPem = this.#issuerPemOf(bindTo);
     return tokenRequest(conformanceCase.token ?? { kind: 'valid' }, this.tokens.kit, {
-      presentedDer: bindTo ? derOf(bindTo.certPem) : undefined,
-      issuerOfPresentedDer: issuerPem ? derOf(issuerPem) : undefined,
+      presentedDer: bindTo ? certificateDer(bindTo.certPem) : undefined,
+      issuerOfPresentedDer: issuerPem ? certificateDer(issuerPem) : undefined,
       credentialDerOf: async (caseId) => {
         const other = await this.credential(findClientCase(cases, caseId));
-        return other ? derOf(other.certPem) : undefined;
+        return other ? certificateDer(other.certPem) : undefined;
       },
     }, { now: new Date() });
   }

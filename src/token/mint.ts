@@ -1,4 +1,5 @@
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { certificateSha256 } from '../pki/certificate-hash.js';
 import { base64url, CompactSign, type CompactJWSHeaderParameters } from 'jose';
 import type { SigningKey } from './keys.js';
 import type { TokenBinding, TokenTemplate } from './template.js';
@@ -43,18 +44,23 @@ export async function mintToken(template: TokenTemplate, inputs: MintInputs): Pr
   return { compact, second: await mintOne(template.secondToken, inputs) };
 }
 
+/** Whether a template changes the given token in any way but its signature: then only the issuer's key could sign it again. */
+export function changesGivenToken(template: Omit<TokenTemplate, 'secondToken'>, given: GivenToken): boolean {
+  return template.binding.to !== 'as-given' || !sameJson(template.header, given.header) || !sameJson(template.claims, given.claims);
+}
+
 async function mintOne(template: Omit<TokenTemplate, 'secondToken'>, inputs: MintInputs): Promise<string> {
+  if (template.signer === 'given') {
+    const given = inputs.given;
+    if (!given) throw new Error('a given-token template in a run without --token');
+    if (changesGivenToken(template, given)) {
+      throw new TokenMintError('needs --jwt-key: this token must be signed again by the issuer after a change, and only a ready token was given');
+    }
+    return template.tamperSignature ? tamper(given.compact) : given.compact;
+  }
   const claims = await withBinding(template.claims, template.binding, inputs);
   const header = headerFor(template, inputs);
   switch (template.signer) {
-    case 'given': {
-      const given = inputs.given;
-      if (!given) throw new Error('a given-token template in a run without --token');
-      if (!sameJson(header, given.header) || !sameJson(claims, given.claims)) {
-        throw new TokenMintError('needs --jwt-key: this token must be signed again by the issuer after a change, and only a ready token was given');
-      }
-      return template.tamperSignature ? tamper(given.compact) : given.compact;
-    }
     case 'unsigned':
       return `${encodePart(header)}.${encodePart(claims)}.`;
     case 'hmac-with-issuer-public-key': {
@@ -93,17 +99,8 @@ async function withBinding(claims: Readonly<Record<string, unknown>>, binding: T
     : binding.to === 'issuer-of-presented' ? inputs.issuerOfPresentedDer
     : await inputs.credentialDerOf(binding.to.credentialOf);
   if (!der) throw new TokenMintError(`needs the certificate the token is bound to (${typeof binding.to === 'string' ? binding.to : `that of ${binding.to.credentialOf}`}), which this run cannot make`);
-  return { ...rest, cnf: { 'x5t#S256': certificateThumbprint(der, binding.encoding) } };
-}
-
-/** RFC 8705 3.1: the base64url SHA-256 of the certificate's DER; hex is the encoding some verifiers wrongly accept. */
-export function certificateThumbprint(der: Buffer, encoding: 'base64url' | 'hex' = 'base64url'): string {
-  return createHash('sha256').update(der).digest(encoding);
-}
-
-/** DER of a PEM certificate. */
-export function derOf(pem: string): Buffer {
-  return new X509Certificate(pem).raw;
+  // RFC 8705 3.1: base64url; hex is the encoding some verifiers wrongly accept.
+  return { ...rest, cnf: { 'x5t#S256': certificateSha256(der, binding.encoding) } };
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { RequestHeader } from '../probe/request-headers.js';
 import { shownBearer, tokenEvidence, type TokenEvidence } from './evidence.js';
 import type { TokenKit } from './kit.js';
-import { mintToken, type MintInputs } from './mint.js';
-import type { TokenContext, TokenSpec, TokenTemplate } from './template.js';
+import { changesGivenToken, mintToken, type MintInputs } from './mint.js';
+import type { TokenBinding, TokenContext, TokenSpec, TokenTemplate } from './template.js';
 
 /** What a probe sends for its token, and what the evidence may say of it. */
 export interface TokenRequest {
@@ -32,20 +32,20 @@ export async function tokenRequest(spec: TokenSpec, kit: TokenKit, inputs: Omit<
 /**
  * Why a template cannot be minted in this run, told before anything is
  * probed: a change to a given token needs the issuer's key, and so does the
- * algorithm-confusion attack. Bindings to other certificates are the
- * session's to check (it knows what it can issue).
+ * algorithm-confusion attack. Whether the certificate a binding names can
+ * be had is the caller's to say (`bindingProblem`: the session knows what it can issue).
  */
-export function tokenUnavailableReason(template: TokenTemplate, kit: TokenKit, context: TokenContext): string | undefined {
+export function tokenUnavailableReason(template: TokenTemplate, kit: TokenKit, bindingProblem: (to: TokenBinding['to']) => string | undefined): string | undefined {
   const parts: Array<Omit<TokenTemplate, 'secondToken'>> = [template, ...(template.secondToken ? [template.secondToken] : [])];
   for (const part of parts) {
     if ((part.signer === 'issuer' || part.signer === 'hmac-with-issuer-public-key') && !kit.issuer) {
       return 'needs --jwt-key: this token must be made with the issuer\'s key, and only a ready token (--token) was given';
     }
-    if (part.signer === 'given') {
-      const valid = kit.validTemplate(context);
-      const changed = JSON.stringify([part.header, part.claims, part.binding]) !== JSON.stringify([valid.header, valid.claims, valid.binding]);
-      if (changed) return 'needs --jwt-key: this token changes the given one, which only the issuer\'s key can sign again';
+    if (part.signer === 'given' && kit.given && changesGivenToken(part, kit.given)) {
+      return 'needs --jwt-key: this token changes the given one, which only the issuer\'s key can sign again';
     }
+    const binding = bindingProblem(part.binding.to);
+    if (binding) return binding;
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, errors, type JSONWebKeySet } from 'jose';
-import { certificateThumbprint } from './mint.js';
+import { certificateSha256 } from '../pki/certificate-hash.js';
 
 /**
  * The built-in servers' token check (`--auth jwt`): RFC 6750 bearer
@@ -123,7 +123,7 @@ function bindingProblem(claims: Record<string, unknown>, presentedDer: Buffer | 
   const thumbprint = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined;
   if (typeof thumbprint !== 'string') return 'the token is not bound to a certificate (no cnf x5t#S256)';
   if (!presentedDer) return 'the connection presented no certificate to bind the token to';
-  const accepted = [certificateThumbprint(presentedDer), ...(policy.flaws.includes('jwt-hex-thumbprint') ? [certificateThumbprint(presentedDer, 'hex')] : [])];
+  const accepted = [certificateSha256(presentedDer), ...(policy.flaws.includes('jwt-hex-thumbprint') ? [certificateSha256(presentedDer, 'hex')] : [])];
   return accepted.includes(thumbprint) ? undefined : "the token is bound to another certificate than this connection's";
 }
 
