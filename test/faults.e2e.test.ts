@@ -11,6 +11,7 @@ import { startFaultProxy, type FaultPlan } from './support/fault-proxy.js';
 import { startHostileHttp2, type Http2Misbehaviour } from './support/hostile-http2.js';
 import { readRunResults } from './support/records.js';
 import { startSServer } from './support/s-server.js';
+import { referenceTokenAudience, referenceTokenIssuer } from '../src/run/settings.js';
 
 /**
  * A target that misbehaves during a run must never turn a flawed server's
@@ -142,14 +143,14 @@ function serverLeaf(): { certPem: string; keyPem: string } {
   return { certPem: pki.server.certPem, keyPem: pki.server.keyPem };
 }
 
-/** `mtlspec serve http2 --flaw FLAW`, started once per flaw and shared (each run gets its own proxy). */
+/** `mtlspec serve http2 --flaw FLAW` (plus `serveArgs`), started once per flaw and shared (each run gets its own proxy). */
 const servedFlaws = new Map<string, Promise<{ url: string; pkiDir: string }>>();
-function serveFlawed(flaw: string): Promise<{ url: string; pkiDir: string }> {
+function serveFlawed(flaw: string, serveArgs: readonly string[]): Promise<{ url: string; pkiDir: string }> {
   let served = servedFlaws.get(flaw);
   if (!served) {
     served = (async () => {
       const pkiDir = mkdtempSync(path.join(root, `serve-${flaw}-`));
-      const serve = startCli(['serve', 'http2', '--flaw', flaw, '--pki-dir', pkiDir]);
+      const serve = startCli(['serve', 'http2', '--flaw', flaw, '--pki-dir', pkiDir, ...serveArgs]);
       serves.push(serve);
       const match = await serve.waitFor(/listening on (https:\/\/\S+)/, 20_000);
       return { url: match[1] ?? '', pkiDir };
@@ -159,17 +160,23 @@ function serveFlawed(flaw: string): Promise<{ url: string; pkiDir: string }> {
   return served;
 }
 
-function servedFamily(flaw: string, fields: Omit<Family, 'name' | 'credentialArgs' | 'baseline'>, extraArgs: string[] = []): Family {
+/** `runArgs`: more flags for the run, from the folder where serve keeps its PKI (and, with --auth jwt, its token issuer). */
+function servedFamily(
+  flaw: string,
+  fields: Omit<Family, 'name' | 'credentialArgs' | 'baseline'>,
+  runArgs: (pkiDir: string) => string[] = () => [],
+  serveArgs: readonly string[] = [],
+): Family {
   return {
-    name: `mtlspec serve http2 --flaw ${flaw}`,
+    name: `mtlspec serve http2 --flaw ${flaw}${serveArgs.length > 0 ? ` ${serveArgs.join(' ')}` : ''}`,
     ...fields,
     credentialArgs: async () => {
-      const { pkiDir } = await serveFlawed(flaw);
+      const { pkiDir } = await serveFlawed(flaw, serveArgs);
       const ca = path.join(pkiDir, 'ca.pem');
-      return ['--ca-cert', ca, '--ca-key', path.join(pkiDir, 'ca.key'), '--server-ca', ca, ...extraArgs];
+      return ['--ca-cert', ca, '--ca-key', path.join(pkiDir, 'ca.key'), '--server-ca', ca, ...runArgs(pkiDir)];
     },
     // Shared by every run of this flaw; stopped in the file's after().
-    baseline: async () => ({ url: (await serveFlawed(flaw)).url, close: async () => undefined }),
+    baseline: async () => ({ url: (await serveFlawed(flaw, serveArgs)).url, close: async () => undefined }),
   };
 }
 
@@ -194,7 +201,19 @@ const families = {
       flawCases: ['spiffe/wrong-id', 'spiffe/wrong-trust-domain'],
       connectionsBeforeFlaw: 2,
     },
-    ['--spiffe-id', spiffeId],
+    () => ['--spiffe-id', spiffeId],
+  ),
+  // Bearer tokens: the verifier skips the RFC 8705 binding, so tokens bound elsewhere, or to nothing, get through.
+  jwtIgnoreCnf: servedFamily(
+    'jwt-ignore-cnf',
+    {
+      // Probed: preflight (certificate and token), the token target's first control, jwt/valid, then the two flaw cases.
+      selection: ['--case', 'jwt/valid', '--case', 'jwt/cnf/bound-to-another-client', '--case', 'jwt/cnf/missing'],
+      flawCases: ['jwt/cnf/bound-to-another-client', 'jwt/cnf/missing'],
+      connectionsBeforeFlaw: 3,
+    },
+    (pkiDir) => ['--jwt-key', path.join(pkiDir, 'jwt-issuer.key'), '--jwt-iss', referenceTokenIssuer, '--jwt-aud', referenceTokenAudience, '--jwt-bound'],
+    ['--auth', 'jwt'],
   ),
   hostileHttp2: {
     name: 'an accept-any HTTP/2 server (test/support/hostile-http2.ts)',
@@ -468,6 +487,7 @@ describe('a target that misbehaves never turns a flawed run green', { concurrenc
     ...proxyFaults(families.ignoreExpiry),
     ...proxyFaults(families.acceptAnyCert),
     ...proxyFaults(families.noSpiffeAuthorization),
+    ...proxyFaults(families.jwtIgnoreCnf),
     ...http2Faults,
     ...otherFaults,
   ];

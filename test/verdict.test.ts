@@ -205,3 +205,33 @@ describe('judgeServer', () => {
     assert.equal(judgeServer(chainCase, timedOut, context, lenient).status, 'inconclusive');
   });
 });
+
+describe('judge, token cases (RFC 6750 grading)', () => {
+  const tokenCase = clientCase({ id: 'jwt/claims/expired', expectedAppRefusals: ['HTTP 401 invalid_token', 'gRPC UNAUTHENTICATED'], token: { kind: 'none' } });
+  const answered = (httpStatus: number, wwwAuthenticate?: string): Outcome => ({
+    kind: 'rejected', stage: 'application', tls, app: { protocol: 'http2', httpStatus, ...(wwwAuthenticate ? { wwwAuthenticate } : {}) }, detail: `HTTP ${httpStatus}`,
+  });
+
+  it('passes 401 with WWW-Authenticate error="invalid_token", and gRPC UNAUTHENTICATED', () => {
+    assert.equal(judge(tokenCase, answered(401, 'Bearer realm="api", error="invalid_token"'), around(accepted), lenient).status, 'passed');
+    const grpc: Outcome = { kind: 'rejected', stage: 'application', tls, app: { protocol: 'grpc', httpStatus: 200, grpcStatus: 16, grpcStatusName: 'UNAUTHENTICATED' }, detail: 'gRPC UNAUTHENTICATED' };
+    assert.equal(judge(tokenCase, grpc, around(accepted), lenient).status, 'passed');
+  });
+
+  it('another 4xx is a SHOULD warning citing RFC 6750, a failure under --strict', () => {
+    const v = judge(tokenCase, answered(403), around(accepted), lenient);
+    assert.equal(v.status, 'warning');
+    assert.match(v.why, /with HTTP 403; RFC 6750 3\.1 says it SHOULD answer HTTP 401 invalid_token or gRPC UNAUTHENTICATED/);
+    assert.equal(judge(tokenCase, answered(401), around(accepted), strict).status, 'failed');
+  });
+
+  it('fails an accepted token case', () => {
+    assert.equal(judge(tokenCase, accepted, around(accepted), lenient).status, 'failed');
+  });
+
+  it('a refusal in the TLS handshake never judged the token: inconclusive, not passed', () => {
+    const v = judge(tokenCase, refusedWithAlert, around(accepted), lenient);
+    assert.equal(v.status, 'inconclusive');
+    assert.match(v.why, /before the request and its token were read/);
+  });
+});
